@@ -1,0 +1,3 @@
+from realtalk.cli import main
+
+main()

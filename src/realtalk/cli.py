@@ -1,0 +1,101 @@
+"""The `realtalk` command. Every flag of `serve` can also be set as a `REALTALK_*` environment variable."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from realtalk import __version__
+from realtalk.config import Settings
+from realtalk.engines.registry import PRESETS
+
+log = logging.getLogger("realtalk")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="realtalk", description="A self-hosted OpenAI Realtime API server.")
+    parser.add_argument("--version", action="version", version=f"realtalk {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the server (flags override REALTALK_* variables)")
+    serve.add_argument("--host", help="address to bind (REALTALK_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to bind (REALTALK_PORT, default 8000)")
+    serve.add_argument(
+        "--api-key",
+        action="append",
+        dest="api_key",
+        metavar="KEY",
+        help="accepted API key, repeatable (REALTALK_API_KEY, comma-separated); none = open",
+    )
+    serve.add_argument("--engines", choices=PRESETS, help="engine preset (REALTALK_ENGINES, default scripted)")
+    serve.add_argument("--llm", help="LLM engine, overriding the preset (REALTALK_LLM)")
+    serve.add_argument("--stt", help="speech-to-text engine (REALTALK_STT)")
+    serve.add_argument("--tts", help="text-to-speech engine (REALTALK_TTS)")
+    serve.add_argument("--vad", help="voice-activity engine (REALTALK_VAD)")
+    serve.add_argument("--script", help="JSON file of turns for the scripted LLM (REALTALK_SCRIPT)")
+    serve.add_argument("--transcript", help="what the scripted STT hears (REALTALK_TRANSCRIPT)")
+    serve.add_argument("--default-model", help="model name when a client names none (REALTALK_DEFAULT_MODEL)")
+    serve.add_argument("--instructions", help="default session instructions (REALTALK_INSTRUCTIONS)")
+    serve.add_argument(
+        "--log-level",
+        choices=["debug", "info", "warning", "error"],
+        help="log level (REALTALK_LOG_LEVEL, default info)",
+    )
+    serve.add_argument("--max-session-minutes", type=float, help="session length limit (default 30)")
+    serve.add_argument("--max-connections", type=int, help="concurrent sessions allowed (default 1000)")
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    given: dict[str, Any] = {k: v for k, v in vars(args).items() if v is not None and k != "command"}
+    return Settings(**given)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(settings: Settings) -> None:
+    import uvicorn
+
+    from realtalk.server.app import create_app
+
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not settings.api_key and not is_loopback(settings.host):
+        log.warning("!" * 78)
+        log.warning(
+            "realtalk is listening on %s WITHOUT API KEYS: anyone who can reach this address can "
+            "use it. Pass --api-key KEY (or set REALTALK_API_KEY).",
+            settings.host,
+        )
+        log.warning("!" * 78)
+    app = create_app(settings)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        ws_max_size=4 * settings.max_event_bytes,
+        ws_ping_interval=20,
+        ws_ping_timeout=20,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    try:
+        settings = settings_from(args)
+    except ValidationError as exc:
+        sys.exit(f"realtalk: invalid configuration:\n{exc}")
+    if args.command == "serve":
+        serve(settings)

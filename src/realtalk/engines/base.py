@@ -1,0 +1,147 @@
+"""Engine interfaces. Each is a stream, so a turn's first audio can leave before its last token exists.
+
+Engines know nothing of sessions or the protocol: they see chat messages, text and int16 samples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+Samples = npt.NDArray[np.int16]
+
+
+# --- language model -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    call_id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One turn of an OpenAI-style chat: what every LLM backend can render, local or remote."""
+
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolChoiceSpec:
+    """`auto`: the model decides; `none`: text only; `required`: some tool; `function`: that one."""
+
+    mode: Literal["auto", "none", "required", "function"]
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class LLMRequest:
+    messages: Sequence[ChatMessage]
+    tools: Sequence[FunctionSpec] = ()
+    tool_choice: ToolChoiceSpec = ToolChoiceSpec("auto")
+    temperature: float = 0.8
+    max_output_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolCallStart:
+    call_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ToolCallArgumentsDelta:
+    delta: str
+
+
+@dataclass(frozen=True)
+class Completion:
+    """The last event of every LLM stream: why it stopped and what it cost, in the model's tokens."""
+
+    finish_reason: Literal["stop", "length", "tool_calls"]
+    input_tokens: int
+    output_tokens: int
+
+
+LLMEvent = TextDelta | ToolCallStart | ToolCallArgumentsDelta | Completion
+
+
+class LLMEngine(Protocol):
+    def stream(self, request: LLMRequest) -> AsyncIterator[LLMEvent]:
+        """Text deltas and tool calls (a start, then argument deltas) in order, then one Completion."""
+        ...
+
+
+# --- speech synthesis ---------------------------------------------------------------------------
+
+
+class TTSEngine(Protocol):
+    sample_rate: int
+
+    def synthesize(self, text: str, *, voice: str, speed: float) -> AsyncIterator[Samples]:
+        """Audio for one clause or sentence, as int16 mono chunks at `sample_rate`."""
+        ...
+
+
+# --- speech recognition -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TranscriptDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class TranscriptFinal:
+    text: str
+    logprobs: Sequence[tuple[str, float]] = field(default_factory=tuple)
+
+
+TranscriptEvent = TranscriptDelta | TranscriptFinal
+
+
+class STTEngine(Protocol):
+    sample_rate: int
+
+    def transcribe(self, audio: Samples, *, language: str | None, prompt: str | None) -> AsyncIterator[TranscriptEvent]:
+        """Partial text as it firms up, then exactly one TranscriptFinal."""
+        ...
+
+
+# --- voice activity -----------------------------------------------------------------------------
+
+
+class VADStream(Protocol):
+    def speech_probability(self, frame: Samples) -> float:
+        """Probability of speech in one frame of `frame_samples` samples; the stream keeps its state."""
+        ...
+
+
+class VADEngine(Protocol):
+    sample_rate: int
+    frame_samples: int
+
+    def open_stream(self) -> VADStream:
+        """A fresh per-session state (the model itself is shared)."""
+        ...

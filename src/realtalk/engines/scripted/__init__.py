@@ -1,0 +1,1 @@
+"""Deterministic engines for tests and for clients' CI: no model, same input, same output."""

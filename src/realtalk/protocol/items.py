@@ -1,0 +1,163 @@
+"""Conversation items as the session keeps them: dialect-neutral, audio held as raw bytes.
+
+Clients create items through `ItemParam` (validated as the beta `ConversationItem` allows); the session
+creates assistant items itself. Codecs render `Item` into each dialect's JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from realtalk.protocol import ids
+from realtalk.protocol.errors import ProtocolError
+from realtalk.protocol.session_config import AudioFormatName, StrictModel
+
+ItemType = Literal["message", "function_call", "function_call_output"]
+ItemStatus = Literal["completed", "incomplete", "in_progress"]
+Role = Literal["user", "assistant", "system"]
+ContentType = Literal["input_text", "input_audio", "item_reference", "text", "audio"]
+
+_ROLE_CONTENT: dict[str, set[str]] = {
+    "system": {"input_text"},
+    "user": {"input_text", "input_audio"},
+    "assistant": {"text"},
+}
+
+
+@dataclass
+class Content:
+    type: ContentType
+    text: str | None = None
+    transcript: str | None = None
+    audio: bytes | None = None
+    audio_format: AudioFormatName | None = None
+    id: str | None = None
+
+
+@dataclass
+class Item:
+    id: str
+    type: ItemType
+    status: ItemStatus = "completed"
+    role: Role | None = None
+    content: list[Content] = field(default_factory=list)
+    call_id: str | None = None
+    name: str | None = None
+    arguments: str | None = None
+    output: str | None = None
+
+    def text(self) -> str:
+        """What a language model reads of this item: its texts and transcripts, joined."""
+        parts = [c.text if c.text is not None else c.transcript for c in self.content]
+        return " ".join(p for p in parts if p)
+
+
+class ContentParam(StrictModel):
+    type: ContentType
+    text: str | None = None
+    audio: str | None = None
+    transcript: str | None = None
+    id: str | None = None
+
+
+class ItemParam(StrictModel):
+    """An item as a client may send it (`conversation.item.create`, `response.create.input`)."""
+
+    id: str | None = Field(None, max_length=64)
+    type: Literal["message", "function_call", "function_call_output", "item_reference"] = "message"
+    object: Literal["realtime.item"] | None = None
+    status: ItemStatus | None = None
+    role: Role | None = None
+    content: list[ContentParam] | None = None
+    call_id: str | None = Field(None, max_length=64)
+    name: str | None = None
+    arguments: str | None = None
+    output: str | None = None
+
+    @model_validator(mode="after")
+    def _check_shape(self) -> ItemParam:
+        if self.type == "message":
+            _check_message(self)
+        elif self.type == "function_call":
+            _require(self.call_id is not None, "call_id", "A function_call item needs 'call_id'.")
+            _require(self.name is not None, "name", "A function_call item needs 'name'.")
+        elif self.type == "function_call_output":
+            _require(self.call_id is not None, "call_id", "A function_call_output item needs 'call_id'.")
+            _require(self.output is not None, "output", "A function_call_output item needs 'output'.")
+        else:
+            _require(self.id is not None, "id", "An item_reference needs the 'id' of an existing item.")
+        return self
+
+    def to_item(self, input_format: AudioFormatName) -> Item:
+        """A fresh `Item`; user audio given inline is decoded and tagged with the session's input format."""
+        if self.type == "item_reference":
+            raise ProtocolError(
+                "An item_reference may only appear in 'response.input'.", code="invalid_value", param="type"
+            )
+        content = [_content(part, index, input_format) for index, part in enumerate(self.content or [])]
+        return Item(
+            id=self.id or ids.item_id(),
+            type=self.type,
+            status="completed",
+            role=self.role,
+            content=content,
+            call_id=self.call_id,
+            name=self.name,
+            arguments=self.arguments if self.type != "function_call" else (self.arguments or ""),
+            output=self.output,
+        )
+
+
+def _check_message(param: ItemParam) -> None:
+    _require(param.role is not None, "role", "A message item needs a 'role'.")
+    assert param.role is not None
+    _require(param.content is not None, "content", "A message item needs 'content'.")
+    for index, part in enumerate(param.content or []):
+        allowed = _ROLE_CONTENT[param.role]
+        if part.type not in allowed:
+            raise ProtocolError(
+                f"Invalid value: '{part.type}'. A {param.role} message accepts content of type "
+                + ", ".join(f"'{t}'" for t in sorted(allowed))
+                + ".",
+                code="invalid_value",
+                param=f"content[{index}].type",
+            )
+        if part.type in ("input_text", "text"):
+            _require(part.text is not None, f"content[{index}].text", f"Content of type '{part.type}' needs 'text'.")
+        if part.type == "input_audio":
+            _require(
+                part.audio is not None or part.transcript is not None,
+                f"content[{index}].audio",
+                "Content of type 'input_audio' needs 'audio' (base64) or a 'transcript'.",
+            )
+
+
+def _require(ok: bool, param: str, message: str) -> None:
+    if not ok:
+        raise ProtocolError(message, code="missing_required_parameter", param=param)
+
+
+def _content(part: ContentParam, index: int, input_format: AudioFormatName) -> Content:
+    audio = decode_base64(part.audio, f"content[{index}].audio") if part.audio is not None else None
+    return Content(
+        type=part.type,
+        text=part.text,
+        transcript=part.transcript,
+        audio=audio,
+        audio_format=input_format if audio is not None else None,
+        id=part.id,
+    )
+
+
+def decode_base64(data: str, param: str) -> bytes:
+    try:
+        return base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise ProtocolError(
+            f"Invalid value for '{param}': not valid base64.", code="invalid_value", param=param
+        ) from None

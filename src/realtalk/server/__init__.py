@@ -1,0 +1,1 @@
+"""The ASGI application: REST routes, the realtime WebSocket route, auth and the client-secret store."""

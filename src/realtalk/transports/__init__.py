@@ -1,0 +1,1 @@
+"""Adapters between a wire and a `RealtimeSession`: read client events, write server events."""

@@ -1,0 +1,87 @@
+"""The realtime session over a WebSocket: one JSON event per text frame, each way.
+
+Server events are encoded the moment they are emitted (so later changes to an item cannot leak into
+an earlier event) and queued to a writer task; a bounded queue pushes back on a slow client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from realtalk.protocol import events as ev
+from realtalk.protocol.errors import ProtocolError
+from realtalk.protocol.wire import Dialect, client_event_id, dumps, parse_frame
+from realtalk.session.response import Emit
+from realtalk.session.session import RealtimeSession
+
+log = logging.getLogger(__name__)
+
+SEND_QUEUE_EVENTS = 1024
+_CLOSE = None
+
+
+class WebSocketTransport:
+    def __init__(self, websocket: WebSocket, dialect: Dialect, max_event_bytes: int) -> None:
+        self.websocket = websocket
+        self.dialect = dialect
+        self.max_event_bytes = max_event_bytes
+        self._outbox: asyncio.Queue[str | None] = asyncio.Queue(SEND_QUEUE_EVENTS)
+
+    async def emit(self, event: ev.ServerEvent) -> None:
+        await self._outbox.put(dumps(self.dialect.encode(event)))
+
+    async def serve(self, make_session: Callable[[Emit], RealtimeSession]) -> None:
+        """Run one session until the client leaves or the session ends; leave no task behind."""
+        session = make_session(self.emit)
+        writer = asyncio.create_task(self._write(), name=f"writer {session.id}")
+        reader = asyncio.create_task(self._read(session), name=f"reader {session.id}")
+        expired = asyncio.create_task(session.expired.wait())
+        try:
+            await session.start()
+            await asyncio.wait({reader, writer, expired}, return_when=asyncio.FIRST_COMPLETED)
+            if expired.done():
+                await self._outbox.put(_CLOSE)
+                await asyncio.wait({writer}, timeout=5)
+        finally:
+            for task in (reader, expired):
+                task.cancel()
+            await session.close()
+            writer.cancel()
+            await asyncio.gather(reader, writer, expired, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await self.websocket.close(1000)
+
+    async def _read(self, session: RealtimeSession) -> None:
+        while True:
+            try:
+                message = await self.websocket.receive()
+            except (WebSocketDisconnect, RuntimeError):
+                return
+            if message["type"] == "websocket.disconnect":
+                return
+            frame = message.get("text")
+            if frame is None:
+                frame = message.get("bytes") or b""
+            await self._handle_frame(session, frame)
+
+    async def _handle_frame(self, session: RealtimeSession, frame: str | bytes) -> None:
+        data: dict[str, object] | None = None
+        try:
+            data = parse_frame(frame, self.max_event_bytes)
+            event = self.dialect.decode(data)
+        except ProtocolError as exc:
+            await session.report(exc, client_event_id(data) if data is not None else None)
+            return
+        await session.handle(event)
+
+    async def _write(self) -> None:
+        while (text := await self._outbox.get()) is not _CLOSE:
+            try:
+                await self.websocket.send_text(text)
+            except (WebSocketDisconnect, RuntimeError, OSError):
+                return
