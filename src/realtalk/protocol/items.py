@@ -11,7 +11,7 @@ import binascii
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from realtalk.protocol import ids
 from realtalk.protocol.errors import ProtocolError
@@ -79,8 +79,8 @@ class ItemParam(StrictModel):
     arguments: str | None = None
     output: str | None = None
 
-    @model_validator(mode="after")
-    def _check_shape(self) -> ItemParam:
+    def check(self) -> None:
+        """The rules of each item type; raised with `param` relative to the item."""
         if self.type == "message":
             _check_message(self)
         elif self.type == "function_call":
@@ -91,10 +91,10 @@ class ItemParam(StrictModel):
             _require(self.output is not None, "output", "A function_call_output item needs 'output'.")
         else:
             _require(self.id is not None, "id", "An item_reference needs the 'id' of an existing item.")
-        return self
 
     def to_item(self, input_format: AudioFormatName) -> Item:
         """A fresh `Item`; user audio given inline is decoded and tagged with the session's input format."""
+        self.check()
         if self.type == "item_reference":
             raise ProtocolError(
                 "An item_reference may only appear in 'response.input'.", code="invalid_value", param="type"

@@ -90,6 +90,7 @@ class ResponseRun:
         self._llm_events = 0
         self._muted = False
         self._cancel_reason: CancelReason | None = None
+        self._running = False
         self.task: asyncio.Task[None] | None = None
 
     @property
@@ -109,8 +110,11 @@ class ResponseRun:
         self._muted = True
         if self._cancel_reason is None:
             self._cancel_reason = reason
-        if self.task is not None and not self.task.done():
+        if self.task is None or self.task.done():
+            return
+        if self._running or reason is None:
             self.task.cancel()
+        # else: not started yet; `_run` sees the reason first thing and reports the cancellation itself
 
     async def wait(self) -> None:
         if self.task is not None:
@@ -119,13 +123,16 @@ class ResponseRun:
     # --- the run ---------------------------------------------------------------------------------
 
     async def _run(self) -> None:
+        self._running = True
         response = self.response
-        await self._emit(ev.ResponseCreated(response))
-        exhausted = self._limiter.exhausted()
-        self._limiter.spend(requests=1)
-        await self._emit(ev.RateLimitsUpdated(self._limiter.snapshot()))
         completion: Completion | None = None
         try:
+            await self._emit(ev.ResponseCreated(response))
+            exhausted = self._limiter.exhausted()
+            self._limiter.spend(requests=1)
+            await self._emit(ev.RateLimitsUpdated(self._limiter.snapshot()))
+            if self._cancel_reason is not None:
+                raise asyncio.CancelledError
             if exhausted:
                 raise _RateLimited(exhausted)
             completion = await self._generate()
@@ -229,14 +236,16 @@ class ResponseRun:
             await self._speak(message, clause)
 
     async def _open_message(self) -> _OpenMessage:
+        """The item is announced with no content (as OpenAI does), then its one content part is added."""
         audio = "audio" in self.response.modalities
-        part = (
-            Content("audio", transcript="", audio=b"", audio_format=self.response.output_audio_format)
-            if audio
-            else Content("text", text="")
-        )
-        item = Item(ids.item_id(), "message", "in_progress", "assistant", [part])
+        item = Item(ids.item_id(), "message", "in_progress", "assistant", [])
         output_index = await self._add_output(item)
+        if audio:
+            item.content.append(
+                Content("audio", transcript="", audio=b"", audio_format=self.response.output_audio_format)
+            )
+        else:
+            item.content.append(Content("text", text=""))
         encoder = (
             AudioEncoder(self._engines.tts.sample_rate, FORMATS[self.response.output_audio_format]) if audio else None
         )

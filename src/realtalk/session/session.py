@@ -296,13 +296,15 @@ class RealtimeSession:
         """`response.input`: fresh items, or references to items of the conversation."""
         items = []
         for index, param in enumerate(inputs):
+            where = f"response.input[{index}]"
             if param.type == "item_reference":
-                items.append(self.conversation.get(param.id or "", f"response.input[{index}].id"))
-            else:
                 try:
-                    items.append(_client_item(param, self.config))
+                    param.check()
                 except ProtocolError as exc:
-                    raise exc.under(f"response.input[{index}]") from None
+                    raise exc.under(where) from None
+                items.append(self.conversation.get(param.id or "", f"{where}.id"))
+            else:
+                items.append(_client_item(param, self.config, where))
         return items
 
     def _forget(self, run: ResponseRun) -> None:
@@ -353,17 +355,19 @@ def _merged(config: SessionConfig, patch: dict[str, Any]) -> SessionConfig:
         raise exc.under("session") from None
 
 
-def _client_item(param: ItemParam, config: SessionConfig) -> Item:
+def _client_item(param: ItemParam, config: SessionConfig, where: str = "item") -> Item:
     try:
         return param.to_item(config.input_audio_format)
     except ProtocolError as exc:
-        raise exc.under("item") from None
+        raise exc.under(where) from None
 
 
 def _heard_prefix(text: str, fraction: float) -> str:
     """The words of `text` that fit in `fraction` of it: what the listener heard before truncation."""
     cut = int(len(text) * max(0.0, min(1.0, fraction)))
-    return text[:cut].rsplit(" ", 1)[0] if cut < len(text) else text
+    if cut >= len(text) or text[cut] == " ":
+        return text[:cut]
+    return text[:cut].rsplit(" ", 1)[0] if " " in text[:cut] else ""
 
 
 Handler = Callable[[RealtimeSession, Any], Awaitable[None]]

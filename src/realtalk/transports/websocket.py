@@ -14,10 +14,10 @@ from collections.abc import Callable
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from realtalk.protocol import events as ev
-from realtalk.protocol.errors import ProtocolError
-from realtalk.protocol.wire import Dialect, client_event_id, dumps, parse_frame
+from realtalk.protocol.wire import Dialect, dumps
 from realtalk.session.response import Emit
 from realtalk.session.session import RealtimeSession
+from realtalk.transports.frames import deliver
 
 log = logging.getLogger(__name__)
 
@@ -67,17 +67,7 @@ class WebSocketTransport:
             frame = message.get("text")
             if frame is None:
                 frame = message.get("bytes") or b""
-            await self._handle_frame(session, frame)
-
-    async def _handle_frame(self, session: RealtimeSession, frame: str | bytes) -> None:
-        data: dict[str, object] | None = None
-        try:
-            data = parse_frame(frame, self.max_event_bytes)
-            event = self.dialect.decode(data)
-        except ProtocolError as exc:
-            await session.report(exc, client_event_id(data) if data is not None else None)
-            return
-        await session.handle(event)
+            await deliver(session, self.dialect, frame, self.max_event_bytes)
 
     async def _write(self) -> None:
         while (text := await self._outbox.get()) is not _CLOSE:

@@ -1,0 +1,35 @@
+"""The conformance oracle: every beta server event must validate against the official `openai` types.
+
+Validation is strict (no type coercion) and rejects fields the types do not declare, except the few
+listed below that OpenAI's own servers send (documented in the OpenAPI spec and in real captures).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openai import BaseModel as OpenAIModel
+from openai.types.beta.realtime.realtime_server_event import RealtimeServerEvent
+from pydantic import TypeAdapter
+
+_BETA = TypeAdapter(RealtimeServerEvent)
+
+# class name → fields OpenAI sends beyond the SDK type (spec `RealtimeSession`: `object`, `expires_at`).
+ALLOWED_EXTRAS: dict[str, set[str]] = {"Session": {"object", "expires_at"}}
+
+
+def validate_beta_server_event(event: dict[str, Any]) -> None:
+    model = _BETA.validate_python(event, strict=True)
+    assert model.type == event["type"], f"validated as {model.type}, sent as {event['type']}"
+    _check_no_extras(model, event["type"])
+
+
+def _check_no_extras(value: Any, path: str) -> None:
+    if isinstance(value, OpenAIModel):
+        extras = set(value.model_extra or {}) - ALLOWED_EXTRAS.get(type(value).__name__, set())
+        assert not extras, f"{path}: fields not in {type(value).__name__}: {sorted(extras)}"
+        for name in type(value).model_fields:
+            _check_no_extras(getattr(value, name), f"{path}.{name}")
+    elif isinstance(value, list):
+        for index, element in enumerate(value):
+            _check_no_extras(element, f"{path}[{index}]")

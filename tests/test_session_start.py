@@ -1,0 +1,44 @@
+"""A session opens with `session.created`, then `conversation.created`, and holds the documented defaults."""
+
+from __future__ import annotations
+
+from tests.harness import SessionHarness, types
+
+
+async def test_session_created_comes_first_then_conversation_created() -> None:
+    harness = SessionHarness()
+    events = await harness.start()
+    assert types(events) == ["session.created", "conversation.created"]
+    assert events[1]["conversation"]["object"] == "realtime.conversation"
+    assert events[1]["conversation"]["id"].startswith("conv_")
+
+
+async def test_session_created_carries_the_documented_defaults() -> None:
+    harness = SessionHarness()
+    session = (await harness.start())[0]["session"]
+    assert session["id"].startswith("sess_")
+    assert session["object"] == "realtime.session"
+    assert session["model"] == "gpt-4o-realtime-preview"
+    assert session["modalities"] == ["text", "audio"]
+    assert session["voice"] == "alloy"
+    assert session["input_audio_format"] == session["output_audio_format"] == "pcm16"
+    assert session["turn_detection"] == {
+        "type": "server_vad",
+        "threshold": 0.5,
+        "prefix_padding_ms": 300,
+        "silence_duration_ms": 500,
+        "create_response": True,
+        "interrupt_response": True,
+    }
+    assert session["temperature"] == 0.8
+    assert session["max_response_output_tokens"] == "inf"
+    assert session["speed"] == 1.0
+    assert session["tools"] == [] and session["tool_choice"] == "auto"
+    assert session["input_audio_transcription"] is None
+
+
+async def test_every_event_id_is_fresh() -> None:
+    harness = SessionHarness()
+    events = await harness.start()
+    ids = [event["event_id"] for event in events]
+    assert all(i.startswith("event_") for i in ids) and len(set(ids)) == len(ids)
