@@ -65,6 +65,13 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+class _DenialNoiseFilter(logging.Filter):
+    """uvicorn's sans-I/O WebSocket protocol logs this after a refusal we completed with an HTTP response."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != "ASGI callable returned without completing handshake."
+
+
 def serve(settings: Settings) -> None:
     import uvicorn
 
@@ -79,6 +86,7 @@ def serve(settings: Settings) -> None:
             settings.host,
         )
         log.warning("!" * 78)
+    logging.getLogger("uvicorn.error").addFilter(_DenialNoiseFilter())
     app = create_app(settings)
     uvicorn.run(
         app,

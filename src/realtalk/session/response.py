@@ -171,24 +171,26 @@ class ResponseRun:
 
     async def _generate(self) -> Completion:
         """Run the LLM ahead of the consumer (so TTS of one sentence overlaps the next tokens)."""
-        queue: asyncio.Queue[LLMEvent] = asyncio.Queue(_PREFETCH)
-
         request = await self.plan.request()
+        queue: asyncio.Queue[LLMEvent | BaseException | None] = asyncio.Queue(_PREFETCH)
 
         async def pump() -> None:
-            async for event in self._engines.llm.stream(request):
-                await queue.put(event)
+            try:
+                async for event in self._engines.llm.stream(request):
+                    await queue.put(event)
+            except Exception as exc:  # handed to the consumer, which fails the response with it
+                await queue.put(exc)
+            else:
+                await queue.put(None)
 
         producer = asyncio.create_task(pump(), name=f"llm {self.id}")
         try:
             while True:
-                getter = asyncio.ensure_future(queue.get())
-                await asyncio.wait({getter, producer}, return_when=asyncio.FIRST_COMPLETED)
-                if not getter.done():
-                    getter.cancel()
-                    producer.result()  # raises the engine's error, if any
+                event = await queue.get()
+                if isinstance(event, BaseException):
+                    raise event
+                if event is None:
                     raise RuntimeError("the LLM stream ended without a completion")
-                event = getter.result()
                 if isinstance(event, Completion):
                     return event
                 self._llm_events += 1

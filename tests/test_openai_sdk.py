@@ -1,0 +1,119 @@
+"""The official `openai` SDK against a live realtalk: the conformance check that matters to users."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from openai import AsyncOpenAI
+
+from realtalk.config import Settings
+from realtalk.engines.scripted.llm import ScriptedLLM, ScriptedToolCall, ScriptedTurn
+from realtalk.server.app import create_app
+from tests.harness import scripted_engines
+from tests.live import LiveServer
+
+pytestmark = pytest.mark.live
+KEY = "sk-sdk-test"
+WEATHER = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "Current weather",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+}
+
+
+@pytest.fixture
+def server() -> Iterator[LiveServer]:
+    llm = ScriptedLLM(
+        [
+            ScriptedTurn("Hello from realtalk."),
+            ScriptedTurn(tool_calls=(ScriptedToolCall("get_weather", {"city": "Paris"}),)),
+        ]
+    )
+    with LiveServer(create_app(Settings(api_key=[KEY]), engines=scripted_engines(llm=llm))) as live:
+        yield live
+
+
+def sdk(server: LiveServer, api_key: str = KEY) -> AsyncOpenAI:
+    return AsyncOpenAI(
+        api_key=api_key, base_url=f"{server.http_url}/v1", websocket_base_url=f"ws://127.0.0.1:{server.port}/v1"
+    )
+
+
+async def test_sdk_text_turn_and_function_call_round_trip(server: LiveServer) -> None:
+    client = sdk(server)
+    async with client.beta.realtime.connect(model="gpt-4o-realtime-preview") as conn:
+        await conn.session.update(session={"modalities": ["text"], "tools": [WEATHER]})  # type: ignore[list-item]
+        await conn.conversation.item.create(
+            item={"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Hi!"}]}
+        )
+        await conn.response.create()
+        text = ""
+        async for event in conn:
+            if event.type == "response.text.delta":
+                text += event.delta
+            if event.type == "response.done":
+                assert event.response.status == "completed"
+                break
+        assert text == "Hello from realtalk."
+
+        await conn.conversation.item.create(
+            item={"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Weather in Paris?"}]}
+        )
+        await conn.response.create()
+        call: Any = None
+        async for event in conn:
+            if event.type == "response.function_call_arguments.done":
+                call = event
+            if event.type == "response.done":
+                break
+        assert call is not None and json.loads(call.arguments) == {"city": "Paris"}
+
+        await conn.conversation.item.create(
+            item={"type": "function_call_output", "call_id": call.call_id, "output": json.dumps({"sky": "clear"})}
+        )
+        await conn.response.create()
+        async for event in conn:
+            if event.type == "response.text.done":
+                assert event.text == 'The tool returned: {"sky": "clear"}'
+            if event.type == "response.done":
+                assert event.response.status == "completed"
+                break
+
+
+async def test_sdk_audio_turn(server: LiveServer) -> None:
+    client = sdk(server)
+    async with client.beta.realtime.connect(model="gpt-4o-realtime-preview") as conn:
+        await conn.response.create()
+        audio_bytes = 0
+        async for event in conn:
+            if event.type == "response.audio.delta":
+                audio_bytes += len(base64.b64decode(event.delta))
+            if event.type == "response.done":
+                break
+        assert audio_bytes == len("Hello from realtalk.") * 20 * 48
+
+
+async def test_sdk_minted_secret_opens_a_session_with_its_config(server: LiveServer) -> None:
+    secret = await sdk(server).beta.realtime.sessions.create(
+        model="gpt-4o-realtime-preview", voice="coral", instructions="Be kind."
+    )
+    assert secret.client_secret.value.startswith("ek_") and secret.voice == "coral"
+    async with sdk(server, secret.client_secret.value).beta.realtime.connect(model="gpt-4o-realtime-preview") as conn:
+        async for event in conn:
+            assert event.type == "session.created"
+            assert (event.session.voice, event.session.instructions) == ("coral", "Be kind.")
+            break
+
+
+async def test_sdk_transcription_session_minting(server: LiveServer) -> None:
+    minted = await sdk(server).beta.realtime.transcription_sessions.create(
+        input_audio_transcription={"model": "gpt-4o-mini-transcribe"}
+    )
+    assert minted.client_secret.value.startswith("ek_")
+    assert minted.input_audio_transcription is not None
+    assert minted.input_audio_transcription.model == "gpt-4o-mini-transcribe"

@@ -1,0 +1,95 @@
+"""The sentence chunker and the scripted engines behave deterministically."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from realtalk.engines.base import (
+    ChatMessage,
+    Completion,
+    FunctionSpec,
+    LLMRequest,
+    TextDelta,
+    ToolCallArgumentsDelta,
+    ToolCallStart,
+    ToolChoiceSpec,
+)
+from realtalk.engines.scripted.llm import ScriptedLLM, example_arguments
+from realtalk.engines.scripted.tts import ToneTTS
+from realtalk.engines.scripted.vad import EnergyVAD
+from realtalk.session.sentences import SentenceChunker
+
+
+def test_chunker_cuts_at_clause_and_sentence_ends_as_text_streams() -> None:
+    chunker = SentenceChunker()
+    pieces = [chunker.push(t) for t in ["Well, the capital", " of France is Paris", ". It has", " museums!"]]
+    assert pieces == [[], [], ["Well, the capital of France is Paris."], []]
+    assert chunker.flush() == " It has museums!"
+
+
+def test_chunker_keeps_very_short_clauses_together() -> None:
+    chunker = SentenceChunker()
+    assert chunker.push("Yes, ok. ") == []
+    assert chunker.push("That works fine. ") == ["Yes, ok. That works fine."]
+
+
+async def collect(llm: ScriptedLLM, request: LLMRequest) -> list[object]:
+    return [event async for event in llm.stream(request)]
+
+
+SAY_HI = LLMRequest([ChatMessage("system", "Be nice."), ChatMessage("user", "hi there")])
+
+
+async def test_scripted_llm_echoes_without_a_script() -> None:
+    events = await collect(ScriptedLLM(), SAY_HI)
+    assert events[:-1] == [TextDelta("You"), TextDelta(" said:"), TextDelta(" hi"), TextDelta(" there")]
+    assert events[-1] == Completion("stop", 4, 4)
+
+
+async def test_scripted_llm_plays_a_script_file(tmp_path: Path) -> None:
+    script = tmp_path / "turns.json"
+    script.write_text(json.dumps([{"text": "First."}, {"tool_calls": [{"name": "f", "arguments": {"x": 1}}]}]))
+    llm = ScriptedLLM.from_file(script)
+    assert (await collect(llm, SAY_HI))[0] == TextDelta("First.")
+    events = await collect(llm, SAY_HI)
+    assert isinstance(events[0], ToolCallStart) and events[0].name == "f"
+    args = "".join(e.delta for e in events if isinstance(e, ToolCallArgumentsDelta))
+    assert json.loads(args) == {"x": 1}
+    assert events[-1].finish_reason == "tool_calls"  # type: ignore[attr-defined]
+
+
+async def test_scripted_llm_honours_a_forced_tool_with_schema_valid_arguments() -> None:
+    tool = FunctionSpec(
+        "book",
+        "",
+        {
+            "type": "object",
+            "required": ["city", "nights", "plan"],
+            "properties": {
+                "city": {"type": "string"},
+                "nights": {"type": "integer"},
+                "plan": {"type": "string", "enum": ["basic", "full"]},
+            },
+        },
+    )
+    events = await collect(ScriptedLLM(), LLMRequest(SAY_HI.messages, [tool], ToolChoiceSpec("function", "book")))
+    args = json.loads("".join(e.delta for e in events if isinstance(e, ToolCallArgumentsDelta)))
+    assert args == example_arguments(tool) == {"city": "example", "nights": 1, "plan": "basic"}
+
+
+async def test_tone_tts_lasts_twenty_ms_a_character_and_follows_speed() -> None:
+    tts = ToneTTS()
+    chunks = [c async for c in tts.synthesize("Hello.", voice="alloy", speed=1.0)]
+    assert sum(len(c) for c in chunks) == 6 * 20 * 24
+    faster = [c async for c in tts.synthesize("Hello.", voice="alloy", speed=1.5)]
+    assert sum(len(c) for c in faster) == int(6 * 20 / 1.5 * 24)
+
+
+def test_energy_vad_hears_tones_not_silence() -> None:
+    stream = EnergyVAD().open_stream()
+    tone = (8000 * np.sin(np.arange(512) / 5)).astype(np.int16)
+    assert stream.speech_probability(tone) == 1.0
+    assert stream.speech_probability(np.zeros(512, dtype=np.int16)) == 0.0
