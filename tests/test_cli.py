@@ -1,0 +1,82 @@
+"""`realtalk serve` settings: flags over `REALTALK_*` variables over defaults; the open-server warning."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from realtalk import cli
+from realtalk.cli import _parser, settings_from
+
+
+def settings_for(argv: list[str]) -> Any:
+    return settings_from(_parser().parse_args(["serve", *argv]))
+
+
+def test_defaults_bind_loopback_port_8000_without_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = settings_for([])
+    assert (settings.host, settings.port, settings.api_key, settings.engines) == ("127.0.0.1", 8000, [], "scripted")
+
+
+def test_environment_variables_set_every_flag(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REALTALK_HOST", "0.0.0.0")
+    monkeypatch.setenv("REALTALK_PORT", "9001")
+    monkeypatch.setenv("REALTALK_API_KEY", "k1, k2")
+    monkeypatch.setenv("REALTALK_ENGINES", "scripted")
+    monkeypatch.setenv("REALTALK_INSTRUCTIONS", "Hi.")
+    settings = settings_for([])
+    assert (settings.host, settings.port, settings.api_key, settings.instructions) == (
+        "0.0.0.0",
+        9001,
+        ["k1", "k2"],
+        "Hi.",
+    )
+
+
+def test_flags_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REALTALK_PORT", "9001")
+    monkeypatch.setenv("REALTALK_API_KEY", "env-key")
+    settings = settings_for(["--port", "9002", "--api-key", "a", "--api-key", "b"])
+    assert (settings.port, settings.api_key) == (9002, ["a", "b"])
+
+
+def test_every_serve_flag_has_an_environment_variable() -> None:
+    serve = next(a for a in _parser()._subparsers._group_actions[0].choices.values() if a.prog.endswith("serve"))  # type: ignore[union-attr]
+    fields = set(cli.Settings.model_fields)
+    for action in serve._actions:
+        if action.dest != "help":
+            assert action.dest in fields, action.dest
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [("127.0.0.1", True), ("localhost", True), ("::1", True), ("0.0.0.0", False), ("192.0.2.1", False)],
+)
+def test_loopback_detection(host: str, loopback: bool) -> None:
+    assert cli.is_loopback(host) is loopback
+
+
+def test_an_open_server_on_a_public_address_warns_loudly(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    ran: list[dict[str, Any]] = []
+    monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: ran.append(kwargs))
+    caplog.set_level(logging.WARNING, logger="realtalk")
+    cli.main(["serve", "--host", "0.0.0.0"])
+    assert ran and ran[0]["host"] == "0.0.0.0"
+    assert any("WITHOUT API KEYS" in r.getMessage() for r in caplog.records)
+
+
+def test_a_keyed_server_does_not_warn(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: None)
+    caplog.set_level(logging.WARNING, logger="realtalk")
+    cli.main(["serve", "--host", "0.0.0.0", "--api-key", "secret"])
+    assert not any("WITHOUT API KEYS" in r.getMessage() for r in caplog.records)
+
+
+def test_bad_configuration_exits_with_a_message() -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["serve", "--port", "70000"])
+    assert "port" in str(exited.value)
