@@ -6,6 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from realtalk.protocol import client_events
+from realtalk.session import session as session_module
 from tests.harness import SessionHarness, only, types
 
 
@@ -147,3 +149,16 @@ async def test_arbitrary_events_never_break_the_session(kind: str, fields: dict[
     await still_works(harness)
     await harness.close()
     assert harness.session.pending_tasks() == 0
+
+
+async def test_a_server_bug_in_one_event_is_reported_and_the_session_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    harness = await started()
+
+    async def broken(session: object, event: object) -> None:
+        raise KeyError("boom")
+
+    monkeypatch.setitem(session_module._HANDLERS, client_events.RetrieveItem, broken)
+    events = await harness.request({"type": "conversation.item.retrieve", "item_id": "x", "event_id": "r1"})
+    error = only(events, "error")["error"]
+    assert (error["type"], error["code"], error["event_id"]) == ("server_error", "internal_error", "r1")
+    await still_works(harness)

@@ -104,3 +104,13 @@ async def test_a_new_response_may_start_right_after_a_cancel() -> None:
     llm.gate.set()
     events = await harness.response()
     assert only(events, "response.done")["response"]["status"] == "completed"
+
+
+async def test_parallel_out_of_band_responses_are_bounded() -> None:
+    llm = GatedLLM(pause_after=0)
+    harness = await started(llm, modalities=["text"])
+    for _ in range(8):
+        await harness.send({"type": "response.create", "response": {"conversation": "none"}})
+    events = await harness.request({"type": "response.create", "response": {"conversation": "none"}})
+    assert only(events, "error")["error"]["code"] == "too_many_responses"
+    llm.gate.set()

@@ -7,6 +7,7 @@ Handlers return quickly; responses and transcriptions run in tasks the session o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from realtalk.session.rate_limits import RateLimiter
 from realtalk.session.response import Emit, ResponsePlan, ResponseRun
 
 log = logging.getLogger(__name__)
+NOTICE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class SessionLimits:
     max_input_buffer_seconds: float = 15 * 60
     requests_per_minute: int = 600
     tokens_per_minute: int = 1_000_000
+    max_parallel_responses: int = 8
 
 
 class RealtimeSession:
@@ -103,9 +106,9 @@ class RealtimeSession:
 
     async def _expire_after(self, seconds: float) -> None:
         await self.clock.sleep(seconds)
-        await self._emit(
-            ev.Error(f"Your session hit the maximum duration of {seconds / 60:g} minutes.", code="session_expired")
-        )
+        notice = ev.Error(f"Your session hit the maximum duration of {seconds / 60:g} minutes.", code="session_expired")
+        with contextlib.suppress(TimeoutError):  # a client that stopped reading still gets closed
+            await asyncio.wait_for(self._emit(notice), NOTICE_SECONDS)
         self.expired.set()
 
     # --- client events -----------------------------------------------------------------------------
@@ -116,6 +119,16 @@ class RealtimeSession:
             await self._dispatch(event)
         except ProtocolError as exc:
             await self.report(exc, event.event_id)
+        except Exception:
+            log.exception("session %s failed to handle %s", self.id, type(event).__name__)
+            await self._emit(
+                ev.Error(
+                    "The server failed to handle this event; the session goes on.",
+                    type="server_error",
+                    code="internal_error",
+                    event_id=event.event_id,
+                )
+            )
 
     async def report(self, exc: ProtocolError, event_id: str | None) -> None:
         await self._emit(ev.Error(exc.message, exc.type, exc.code, exc.param, event_id))
@@ -229,6 +242,11 @@ class RealtimeSession:
                 f"Conversation already has an active response in progress: {self._default_response.id}. "
                 "Wait until the response is finished before creating a new one.",
                 code="conversation_already_has_active_response",
+            )
+        if len(self._responses) >= self.limits.max_parallel_responses:
+            raise ProtocolError(
+                f"At most {self.limits.max_parallel_responses} responses may run at once in a session.",
+                code="too_many_responses",
             )
         run = ResponseRun(
             self._plan(params), self.engines, self._emit, self._limiter, self._audio_went_out, self._forget

@@ -22,6 +22,7 @@ from realtalk.transports.frames import deliver
 log = logging.getLogger(__name__)
 
 SEND_QUEUE_EVENTS = 1024
+DRAIN_SECONDS = 5.0
 _CLOSE = None
 
 
@@ -45,8 +46,9 @@ class WebSocketTransport:
             await session.start()
             await asyncio.wait({reader, writer, expired}, return_when=asyncio.FIRST_COMPLETED)
             if expired.done():
-                await self._outbox.put(_CLOSE)
-                await asyncio.wait({writer}, timeout=5)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._outbox.put(_CLOSE), DRAIN_SECONDS)
+                await asyncio.wait({writer}, timeout=DRAIN_SECONDS)
         finally:
             for task in (reader, expired):
                 task.cancel()
