@@ -94,7 +94,7 @@ async def test_invalid_base64_is_refused() -> None:
     assert (error["code"], error["param"], error["event_id"]) == ("invalid_value", "audio", "a1")
 
 
-async def test_a_format_change_applies_to_the_audio_that_follows() -> None:
+async def test_a_format_change_applies_to_the_audio_that_follows_and_converts_what_is_buffered() -> None:
     harness = await started()
     await append(harness, pcm16(50))
     await harness.request({"type": "session.update", "session": {"input_audio_format": "g711_ulaw"}})
@@ -103,7 +103,9 @@ async def test_a_format_change_applies_to_the_audio_that_follows() -> None:
         "item_id"
     ]
     stored = harness.session.conversation.get(item_id).content[0]
-    assert (stored.audio_format, stored.audio) == ("g711_ulaw", b"\xff" * 800)
+    assert stored.audio_format == "g711_ulaw"
+    assert len(stored.audio or b"") == 400 + 800  # the 50 ms buffered as pcm16, now 8 kHz μ-law, then the new
+    assert (stored.audio or b"")[400:] == b"\xff" * 800
 
 
 async def test_committed_audio_is_transcribed_when_transcription_is_on() -> None:

@@ -133,8 +133,11 @@ class STTEngine(Protocol):
 
 
 class VADStream(Protocol):
-    def speech_probability(self, frame: Samples) -> float:
-        """Probability of speech in one frame of `frame_samples` samples; the stream keeps its state."""
+    async def process(self, frames: Samples) -> list[float]:
+        """Speech probability of each whole frame of `frame_samples` samples; the stream keeps its state.
+
+        Async so an engine may run inference off the event loop and batch the frames of many sessions.
+        """
         ...
 
 

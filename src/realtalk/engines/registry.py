@@ -34,12 +34,18 @@ class EngineChoice:
     transcript: str = "Hello."
 
 
+def _silero() -> VADEngine:
+    from realtalk.engines.embedded.silero_vad import SileroVAD  # imported on demand: it loads onnxruntime
+
+    return SileroVAD()
+
+
 def _scripted_llm(choice: EngineChoice) -> LLMEngine:
     return ScriptedLLM.from_file(choice.script) if choice.script else ScriptedLLM()
 
 
 _BUILDERS: dict[str, dict[str, Callable[[EngineChoice], Any]]] = {
-    "vad": {"scripted": lambda c: EnergyVAD()},
+    "vad": {"scripted": lambda c: EnergyVAD(), "silero": lambda c: _silero()},
     "stt": {"scripted": lambda c: ScriptedSTT(c.transcript)},
     "llm": {"scripted": _scripted_llm},
     "tts": {"scripted": lambda c: ToneTTS()},

