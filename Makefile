@@ -5,15 +5,16 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: serve test lint format install clean
+.PHONY: serve test lint format install test-tools clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "realtalk needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
+$(STAMP): pyproject.toml requirements-nodeps.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -30,7 +31,10 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests examples
 	$(BIN)/ruff format src tests examples
 
-test: lint
+test-tools:
+	@scripts/install-test-tools.sh
+
+test: lint test-tools
 	$(BIN)/pytest
 
 clean:

@@ -86,9 +86,10 @@ class NoiseSuppressor:
     def _frame(self, frame: Float64Array) -> Float64Array:
         spectrum = np.fft.rfft(frame * _WINDOW)
         power = spectrum.real**2 + spectrum.imag**2 + 1e-9
-        if self._power is None:
+        if self._power is None:  # the first frame is the first estimate of the noise, and of the gain
             self._power = power.copy()
             self._noise = power.copy()
+            self._gain = np.full_like(power, self.profile.gain_floor)
         self._power = 0.8 * self._power + 0.2 * power
         self._noise = np.minimum(self._noise * self._rise, self._power)
         noise = _MINIMUM_BIAS * self._noise  # a running minimum sits below the mean noise power

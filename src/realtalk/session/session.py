@@ -176,7 +176,7 @@ class RealtimeSession:
             else:
                 await self._speech_stopped(turn.end_ms)
         if not self.turns.speaking:  # keep only what a coming turn's prefix padding may need
-            buffer.drop_before(buffer.received_ms - self.turns.config.prefix_padding_ms)
+            buffer.drop_before(self.turns.position_ms - self.turns.config.prefix_padding_ms)
 
     async def _commit_audio(self, event: ce.CommitInputAudio) -> None:
         audio = self.input_audio.take()

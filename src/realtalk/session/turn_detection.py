@@ -98,6 +98,11 @@ class TurnDetector:
         self._origin_ms = origin_ms
         self._frames = 0
 
+    @property
+    def position_ms(self) -> float:
+        """How far into the audio the VAD has judged (it trails what was received by a frame or so)."""
+        return self._origin_ms + self._frames * self._frame_ms
+
     def reset(self) -> None:
         """Forget a turn in progress (the buffer was cleared or committed by hand)."""
         self.speaking = False
@@ -140,7 +145,7 @@ class TurnDetector:
         required = await self._required(silence)
         if required is not None and silence >= required:
             self.speaking = False
-            return SpeechStop(end_ms)
+            return SpeechStop(self._last_voice_ms + required)  # the instant the silence became enough
         return None
 
     async def _required(self, silence: float) -> float | None:
