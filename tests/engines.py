@@ -5,7 +5,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-from realtalk.engines.base import Completion, LLMEvent, LLMRequest, TextDelta
+from realtalk.engines.base import (
+    Completion,
+    LLMEvent,
+    LLMRequest,
+    Samples,
+    TextDelta,
+    TranscriptEvent,
+    TranscriptFinal,
+)
 
 
 class GatedLLM:
@@ -38,3 +46,24 @@ class FailingLLM:
     async def stream(self, request: LLMRequest) -> AsyncIterator[LLMEvent]:
         yield TextDelta("Partial")
         raise ConnectionError("backend went away")
+
+
+class GatedSTT:
+    """Hears `text`, but only once the test opens the gate; or fails, like a broken backend."""
+
+    sample_rate = 16_000
+
+    def __init__(self, text: str = "Slow words.", fail: bool = False) -> None:
+        self.text = text
+        self.fail = fail
+        self.gate = asyncio.Event()
+        self.heard: list[Samples] = []
+
+    async def transcribe(
+        self, audio: Samples, *, language: str | None, prompt: str | None
+    ) -> AsyncIterator[TranscriptEvent]:
+        self.heard.append(audio)
+        await self.gate.wait()
+        if self.fail:
+            raise RuntimeError("the recognizer crashed")
+        yield TranscriptFinal(self.text)

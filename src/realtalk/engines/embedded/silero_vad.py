@@ -60,7 +60,6 @@ class SileroVAD:
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="silero")
         self._max_batch = max_batch
         self._pending: list[_Request] = []
-        self._wakeup: asyncio.Event | None = None
         self._worker: asyncio.Task[None] | None = None
 
     def open_stream(self) -> SileroStream:
@@ -72,36 +71,27 @@ class SileroVAD:
             return []
         if frames.size % FRAME:
             raise ValueError(f"Silero takes whole frames of {FRAME} samples")
-        self._ensure_worker()
-        future: asyncio.Future[list[float]] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        if self._worker is not None and self._worker.get_loop() is not loop:  # an earlier event loop's leftovers
+            self._pending, self._worker = [], None
+        future: asyncio.Future[list[float]] = loop.create_future()
         audio = (frames.astype(np.float32) / 32768.0).reshape(-1, FRAME)
         self._pending.append(_Request(stream, audio, future))
-        assert self._wakeup is not None
-        self._wakeup.set()
+        if self._worker is None or self._worker.done():
+            self._worker = loop.create_task(self._work(), name="silero batcher")
         return await future
 
-    def _ensure_worker(self) -> None:
-        loop = asyncio.get_running_loop()
-        if self._worker is None or self._worker.done() or self._worker.get_loop() is not loop:
-            self._pending = []
-            self._wakeup = asyncio.Event()
-            self._worker = loop.create_task(self._work(), name="silero batcher")
-
     async def _work(self) -> None:
-        assert self._wakeup is not None
+        """Drain what is pending, a batch at a time, then stop (the next request starts a new worker)."""
         loop = asyncio.get_running_loop()
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
+        while self._pending:
             batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]
-            if self._pending:
-                self._wakeup.set()
             live = [r for r in batch if not r.future.done()]
             if not live:
                 continue
             try:
                 results = await loop.run_in_executor(self._executor, self._run, live)
-            except Exception as exc:  # a model failure fails these requests, not the batcher
+            except Exception as exc:  # a model failure fails these requests, not the engine
                 for request in live:
                     if not request.future.done():
                         request.future.set_exception(exc)
