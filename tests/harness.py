@@ -101,6 +101,16 @@ class SessionHarness:
         await self.session.close()
 
 
+# How an audio response in mid-output ends when it is cancelled, whatever cancelled it.
+AUDIO_CANCELLED_TAIL = [
+    "response.audio.done",
+    "response.audio_transcript.done",
+    "response.content_part.done",
+    "response.output_item.done",
+    "response.done",
+]
+
+
 def types(events: list[dict[str, Any]]) -> list[str]:
     return [event["type"] for event in events]
 

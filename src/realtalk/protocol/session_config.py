@@ -73,12 +73,19 @@ class FunctionTool(StrictModel):
     parameters: dict[str, Any] | None = None
 
 
-class TurnDetection(StrictModel):
+class VoiceActivitySettings(StrictModel):
+    """How turns are found; a transcription session's turn detection is exactly this."""
+
     type: Literal["server_vad", "semantic_vad"] = "server_vad"
     threshold: float = Field(0.5, ge=0.0, le=1.0)
     prefix_padding_ms: int = Field(300, ge=0, le=10_000)
     silence_duration_ms: int = Field(500, ge=0, le=10_000)
     eagerness: Literal["low", "medium", "high", "auto"] = "auto"
+
+
+class TurnDetection(VoiceActivitySettings):
+    """A realtime session's turn detection: also whether a turn starts or interrupts a response."""
+
     create_response: bool = True
     interrupt_response: bool = True
 
@@ -87,6 +94,12 @@ class InputAudioTranscription(StrictModel):
     model: str = "whisper-1"
     language: str | None = Field(None, max_length=16)
     prompt: str | None = Field(None, max_length=4096)
+
+
+class TranscriptionSettings(InputAudioTranscription):
+    """In a transcription session the model must be one the API names."""
+
+    model: TranscriptionModel = "whisper-1"
 
 
 class NoiseReduction(StrictModel):
@@ -142,13 +155,13 @@ def check_tools(tools: list[FunctionTool], tool_choice: str | NamedFunction) -> 
         )
 
 
-class ExpiresAfter(StrictModel):
+class SecretLifetime(StrictModel):
     anchor: Literal["created_at"] = "created_at"
     seconds: int = Field(60, ge=10, le=7200)
 
 
 class ClientSecretRequest(StrictModel):
-    expires_after: ExpiresAfter = Field(default_factory=ExpiresAfter)
+    expires_after: SecretLifetime = Field(default_factory=SecretLifetime)
 
 
 class SessionCreateRequest(SessionConfig):
@@ -160,38 +173,17 @@ class SessionCreateRequest(SessionConfig):
         return SessionConfig.model_validate(self.model_dump(exclude={"client_secret"}, round_trip=True))
 
 
-class TranscriptionTurnDetection(StrictModel):
-    """Turn detection of a transcription session: responses are never created, so those knobs are absent."""
-
-    type: Literal["server_vad", "semantic_vad"] = "server_vad"
-    threshold: float = Field(0.5, ge=0.0, le=1.0)
-    prefix_padding_ms: int = Field(300, ge=0, le=10_000)
-    silence_duration_ms: int = Field(500, ge=0, le=10_000)
-    eagerness: Literal["low", "medium", "high", "auto"] = "auto"
-
-
-class TranscriptionSettings(StrictModel):
-    model: TranscriptionModel = "whisper-1"
-    language: str | None = Field(None, max_length=16)
-    prompt: str | None = Field(None, max_length=4096)
-
-
-class ExpiresAt(StrictModel):
+class TranscriptionClientSecretRequest(StrictModel):
     """Beta transcription sessions call the TTL `client_secret.expires_at` (sic; `expires_after` elsewhere)."""
 
-    anchor: Literal["created_at"] = "created_at"
-    seconds: int = Field(60, ge=10, le=7200)
-
-
-class TranscriptionClientSecretRequest(StrictModel):
-    expires_at: ExpiresAt = Field(default_factory=ExpiresAt)
+    expires_at: SecretLifetime = Field(default_factory=SecretLifetime)
 
 
 class TranscriptionSessionConfig(StrictModel):
     modalities: list[Modality] = Field(default_factory=lambda: list(_TEXT_ONLY), min_length=1)
     input_audio_format: AudioFormatName = "pcm16"
     input_audio_transcription: TranscriptionSettings = Field(default_factory=TranscriptionSettings)
-    turn_detection: TranscriptionTurnDetection | None = Field(default_factory=TranscriptionTurnDetection)
+    turn_detection: VoiceActivitySettings | None = Field(default_factory=VoiceActivitySettings)
     input_audio_noise_reduction: NoiseReduction | None = None
     include: list[Literal["item.input_audio_transcription.logprobs"]] = Field(default_factory=list)
 

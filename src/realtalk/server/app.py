@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from fastapi import FastAPI, Request, WebSocket
@@ -67,40 +67,42 @@ def create_app(
     async def healthz() -> dict[str, Any]:
         return {"status": "ok", "version": __version__, "sessions": len(registry)}
 
-    @app.post("/v1/realtime/sessions")
-    async def create_session(request: Request) -> Response:
-        auth.require_api_key(bearer_token(request.headers))
-        body = _with_defaults(await _json_body(request), settings)
-        minted = validated(SessionCreateRequest, body)
-        config = minted.session_config()
-        seconds = minted.client_secret.expires_after.seconds
-        secret, expires_at = await _mint(auth.secrets, clock, seconds, "realtime", config.model_dump(mode="json"))
+    async def mint(
+        kind: Literal["realtime", "transcription"], seconds: int, config: dict[str, Any], shown: dict[str, Any]
+    ) -> JSONResponse:
+        """Store a secret that opens a session of `kind` with `config`; answer with `shown` and the secret."""
+        secret = ids.ephemeral_key()
+        expires_at = int(clock.now()) + seconds
+        await auth.secrets.put(secret, StoredSecret(expires_at, kind, config))
+        obj = "realtime.session" if kind == "realtime" else "realtime.transcription_session"
         return JSONResponse(
             {
                 "id": ids.session_id(),
-                "object": "realtime.session",
+                "object": obj,
                 "expires_at": expires_at,
-                **session_fields(config),
+                **shown,
                 "client_secret": {"value": secret, "expires_at": expires_at},
             }
+        )
+
+    @app.post("/v1/realtime/sessions")
+    async def create_session(request: Request) -> Response:
+        auth.require_api_key(bearer_token(request.headers))
+        minted = validated(SessionCreateRequest, _with_defaults(await _json_body(request), settings))
+        config = minted.session_config()
+        return await mint(
+            "realtime",
+            minted.client_secret.expires_after.seconds,
+            config.model_dump(mode="json"),
+            session_fields(config),
         )
 
     @app.post("/v1/realtime/transcription_sessions")
     async def create_transcription_session(request: Request) -> Response:
         auth.require_api_key(bearer_token(request.headers))
         minted = validated(TranscriptionSessionCreateRequest, await _json_body(request))
-        config = minted.session_config()
-        seconds = minted.client_secret.expires_at.seconds
-        secret, expires_at = await _mint(auth.secrets, clock, seconds, "transcription", config.model_dump(mode="json"))
-        return JSONResponse(
-            {
-                "id": ids.session_id(),
-                "object": "realtime.transcription_session",
-                "expires_at": expires_at,
-                **config.model_dump(mode="json"),
-                "client_secret": {"value": secret, "expires_at": expires_at},
-            }
-        )
+        config = minted.session_config().model_dump(mode="json")
+        return await mint("transcription", minted.client_secret.expires_at.seconds, config, config)
 
     @app.websocket("/v1/realtime")
     async def realtime(websocket: WebSocket) -> None:
@@ -166,13 +168,6 @@ def _with_defaults(body: dict[str, Any], settings: Settings) -> dict[str, Any]:
     if settings.instructions is not None:
         defaults["instructions"] = settings.instructions
     return {**defaults, **body}
-
-
-async def _mint(store: SecretStore, clock: Clock, seconds: int, kind: Any, config: dict[str, Any]) -> tuple[str, int]:
-    secret = ids.ephemeral_key()
-    expires_at = int(clock.now()) + seconds
-    await store.put(secret, StoredSecret(expires_at, kind, config))
-    return secret, expires_at
 
 
 def _initial_config(principal: Principal, model: str | None, settings: Settings) -> SessionConfig:
