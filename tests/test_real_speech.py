@@ -113,3 +113,18 @@ async def test_barge_in_with_real_speech_cancels_the_spoken_answer(silero: Siler
         "response.created",
     ]
     llm.gate.set()
+
+
+async def test_manual_mode_commits_exactly_what_was_sent(silero: SileroVAD, two_questions: Scene) -> None:
+    config = SessionConfig.model_validate(
+        {"model": "gpt-4o-realtime-preview", "input_audio_format": "g711_alaw", "turn_detection": None}
+    )
+    harness = SessionHarness(config, scripted_engines(vad=silero))
+    await harness.start()
+    sent = encode(two_questions.samples, "g711_alaw")
+    for piece in chunks(sent, "g711_alaw", 80):
+        await harness.send({"type": "input_audio_buffer.append", "audio": piece})
+    assert harness.drain() == []
+    events = await harness.request({"type": "input_audio_buffer.commit"})
+    assert types(events) == ["input_audio_buffer.committed", "conversation.item.created"]
+    assert harness.session.conversation.items[0].content[0].audio == sent
