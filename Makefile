@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml requirements-nodeps.txt | $(BIN)/python
 install: $(STAMP)
 
 serve: $(STAMP)
-	$(BIN)/realtalk serve --vad silero $(ARGS)
+	$(BIN)/realtalk serve $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests examples

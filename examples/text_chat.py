@@ -7,11 +7,12 @@ make serve                     # in one terminal
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 
 from openai import AsyncOpenAI
 
-BASE = "127.0.0.1:8000"
+BASE = os.environ.get("REALTALK_ADDRESS", "127.0.0.1:8000")  # host:port of the server
 
 
 async def main(question: str) -> None:

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from realtalk.engines.registry import PRESETS, EngineChoice, Engines, build_engines
 from realtalk.protocol.beta import BetaDialect
 from tests.harness import OPEN_HARNESSES
 from tests.oracle import validate_beta_server_event
@@ -41,3 +42,10 @@ async def sessions_are_closed() -> AsyncIterator[None]:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The fast core first; tests that load real models run last."""
     items.sort(key=lambda item: item.get_closest_marker("models") is not None)
+
+
+@pytest.fixture(scope="session")
+def embedded(tmp_path_factory: pytest.TempPathFactory) -> Engines:
+    """The real offline models, loaded once for the whole run (data directory in a temporary folder)."""
+    preset = PRESETS["embedded"]
+    return build_engines(EngineChoice(**preset, data_dir=tmp_path_factory.mktemp("realtalk-data"), seed=7))

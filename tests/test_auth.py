@@ -26,7 +26,7 @@ def clock() -> VirtualClock:
 
 @pytest.fixture
 def server(clock: VirtualClock) -> Iterator[LiveServer]:
-    with LiveServer(create_app(Settings(api_key=[KEY]), clock=clock)) as live:
+    with LiveServer(create_app(Settings(engines="scripted", api_key=[KEY]), clock=clock)) as live:
         yield live
 
 
@@ -112,7 +112,7 @@ async def test_an_unknown_ephemeral_secret_is_refused(server: LiveServer) -> Non
 
 
 async def test_without_configured_keys_the_server_is_open() -> None:
-    with LiveServer(create_app(Settings())) as open_server:
+    with LiveServer(create_app(Settings(engines="scripted"))) as open_server:
         await opens(open_server.ws_url)
         await opens(open_server.ws_url, headers={"Authorization": "Bearer anything"})
 

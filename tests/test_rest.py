@@ -19,7 +19,7 @@ KEY = "sk-test-key"
 
 def client_for(api_keys: list[str] | None = None) -> tuple[httpx.AsyncClient, VirtualClock]:
     clock = VirtualClock()
-    app = create_app(Settings(api_key=api_keys or []), clock=clock)
+    app = create_app(Settings(engines="scripted", api_key=api_keys or []), clock=clock)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://realtalk"), clock
 
 

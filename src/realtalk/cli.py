@@ -6,14 +6,17 @@ import argparse
 import ipaddress
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from realtalk import __version__
 from realtalk.config import Settings
-from realtalk.engines.registry import PRESETS
+from realtalk.engines.registry import PRESETS, Engines, build_engines, warm_up_blocking
 
 log = logging.getLogger("realtalk")
 
@@ -32,13 +35,16 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY",
         help="accepted API key, repeatable (REALTALK_API_KEY, comma-separated); none = open",
     )
-    serve.add_argument("--engines", choices=PRESETS, help="engine preset (REALTALK_ENGINES, default scripted)")
+    serve.add_argument("--engines", choices=sorted(PRESETS), help="engine preset (REALTALK_ENGINES, default embedded)")
     serve.add_argument("--llm", help="LLM engine, overriding the preset (REALTALK_LLM)")
     serve.add_argument("--stt", help="speech-to-text engine (REALTALK_STT)")
     serve.add_argument("--tts", help="text-to-speech engine (REALTALK_TTS)")
     serve.add_argument("--vad", help="voice-activity engine (REALTALK_VAD)")
     serve.add_argument("--script", help="JSON file of turns for the scripted LLM (REALTALK_SCRIPT)")
     serve.add_argument("--transcript", help="what the scripted STT hears (REALTALK_TRANSCRIPT)")
+    serve.add_argument("--data-dir", help="where assembled model files are kept (REALTALK_DATA_DIR)")
+    serve.add_argument("--threads", type=int, help="CPU threads per model (REALTALK_THREADS, default 2)")
+    serve.add_argument("--seed", type=int, help="sampling seed of the embedded LLM, for reproducible answers")
     serve.add_argument("--default-model", help="model name when a client names none (REALTALK_DEFAULT_MODEL)")
     serve.add_argument("--instructions", help="default session instructions (REALTALK_INSTRUCTIONS)")
     serve.add_argument(
@@ -48,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--max-session-minutes", type=float, help="session length limit (default 30)")
     serve.add_argument("--max-connections", type=int, help="concurrent sessions allowed (default 1000)")
+    models = commands.add_parser("models", help="list the embedded models: package, version, size, path")
+    models.add_argument("--data-dir", help="where assembled model files are kept (REALTALK_DATA_DIR)")
     return parser
 
 
@@ -87,7 +95,8 @@ def serve(settings: Settings) -> None:
         )
         log.warning("!" * 78)
     logging.getLogger("uvicorn.error").addFilter(_DenialNoiseFilter())
-    app = create_app(settings)
+    engines = load_engines(settings)
+    app = create_app(settings, engines=engines)
     uvicorn.run(
         app,
         host=settings.host,
@@ -99,6 +108,38 @@ def serve(settings: Settings) -> None:
     )
 
 
+def load_engines(settings: Settings) -> Engines:
+    """Load every engine with a progress line each, then warm them up so the first turn is not slow."""
+    console = Console(stderr=True)
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=False
+    ) as progress:
+
+        def loading(kind: str, name: str) -> Callable[[float], None]:
+            task = progress.add_task(f"loading {kind} engine [bold]{name}[/bold]", total=1)
+            return lambda seconds: progress.update(
+                task, completed=1, description=f"loaded {kind} engine [bold]{name}[/bold]"
+            )
+
+        engines = build_engines(settings.engine_choice(), loading)
+        task = progress.add_task("warming up", total=1)
+        warm_up_blocking(engines)
+        progress.update(task, completed=1, description="warmed up")
+    return engines
+
+
+def list_models(settings: Settings) -> None:
+    from realtalk.engines.embedded.catalog import model_infos  # imports onnxruntime: only when asked
+
+    table = Table("engine", "model", "packages", "size on disk", "path")
+    for info in model_infos(settings.data_dir):
+        table.add_row(*info.row())
+    console = Console()
+    if not console.is_terminal:  # piped: do not squeeze paths into 80 columns
+        console = Console(width=240)
+    console.print(table)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     try:
@@ -107,3 +148,5 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(f"realtalk: invalid configuration:\n{exc}")
     if args.command == "serve":
         serve(settings)
+    elif args.command == "models":
+        list_models(settings)

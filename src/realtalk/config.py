@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from realtalk.engines.registry import EngineChoice
+from realtalk.engines.embedded.packages import default_data_dir
+from realtalk.engines.registry import PRESETS, EngineChoice
 
 
 class Settings(BaseSettings):
@@ -19,12 +20,15 @@ class Settings(BaseSettings):
     api_key: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="API keys accepted (comma-separated in the environment); none = open"
     )
-    engines: str = Field("scripted", description="engine preset: scripted")
+    engines: Literal["embedded", "scripted"] = Field("embedded", description="engine preset")
     llm: str | None = None
     stt: str | None = None
     tts: str | None = None
     vad: str | None = None
     script: Path | None = Field(None, description="JSON script of turns for the scripted LLM")
+    data_dir: Path = Field(default_factory=default_data_dir, description="where assembled model files live")
+    threads: int = Field(2, ge=1, le=64, description="CPU threads per model")
+    seed: int | None = Field(None, ge=0, description="sampling seed of the embedded LLM (reproducible answers)")
     transcript: str = Field("Hello.", description="what the scripted STT hears")
     default_model: str = "gpt-realtime"
     instructions: str | None = None
@@ -41,14 +45,17 @@ class Settings(BaseSettings):
         return value
 
     def engine_choice(self) -> EngineChoice:
-        preset = self.engines
+        preset = PRESETS[self.engines]
         return EngineChoice(
-            vad=self.vad or preset,
-            stt=self.stt or preset,
-            llm=self.llm or preset,
-            tts=self.tts or preset,
+            vad=self.vad or preset["vad"],
+            stt=self.stt or preset["stt"],
+            llm=self.llm or preset["llm"],
+            tts=self.tts or preset["tts"],
             script=self.script,
             transcript=self.transcript,
+            data_dir=self.data_dir,
+            threads=self.threads,
+            seed=self.seed,
         )
 
     @property

