@@ -11,9 +11,9 @@ Server-side turn detection decides when you have finished; speaking over the rep
 from __future__ import annotations
 
 import asyncio
-import os
 import base64
 import contextlib
+import os
 import queue
 import sys
 

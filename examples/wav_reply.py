@@ -10,8 +10,8 @@ Any WAV works (mono or stereo, 16-bit, any rate): it is converted to the protoco
 from __future__ import annotations
 
 import asyncio
-import os
 import base64
+import os
 import sys
 import wave
 

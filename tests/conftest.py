@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -48,4 +49,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def embedded(tmp_path_factory: pytest.TempPathFactory) -> Engines:
     """The real offline models, loaded once for the whole run (data directory in a temporary folder)."""
     preset = PRESETS["embedded"]
-    return build_engines(EngineChoice(**preset, data_dir=tmp_path_factory.mktemp("realtalk-data"), seed=7))
+    return build_engines(
+        EngineChoice(
+            **preset,
+            data_dir=tmp_path_factory.mktemp("realtalk-data"),
+            seed=int(os.environ.get("REALTALK_TEST_SEED", "7")),
+        )
+    )

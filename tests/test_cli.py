@@ -17,7 +17,7 @@ def settings_for(argv: list[str]) -> Any:
 
 def test_defaults_bind_loopback_port_8000_without_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = settings_for([])
-    assert (settings.host, settings.port, settings.api_key, settings.engines) == ("127.0.0.1", 8000, [], "scripted")
+    assert (settings.host, settings.port, settings.api_key, settings.engines) == ("127.0.0.1", 8000, [], "embedded")
 
 
 def test_environment_variables_set_every_flag(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -64,7 +64,7 @@ def test_an_open_server_on_a_public_address_warns_loudly(
     ran: list[dict[str, Any]] = []
     monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: ran.append(kwargs))
     caplog.set_level(logging.WARNING, logger="realtalk")
-    cli.main(["serve", "--host", "0.0.0.0"])
+    cli.main(["serve", "--host", "0.0.0.0", "--engines", "scripted"])
     assert ran and ran[0]["host"] == "0.0.0.0"
     assert any("WITHOUT API KEYS" in r.getMessage() for r in caplog.records)
 
@@ -72,7 +72,7 @@ def test_an_open_server_on_a_public_address_warns_loudly(
 def test_a_keyed_server_does_not_warn(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: None)
     caplog.set_level(logging.WARNING, logger="realtalk")
-    cli.main(["serve", "--host", "0.0.0.0", "--api-key", "secret"])
+    cli.main(["serve", "--host", "0.0.0.0", "--api-key", "secret", "--engines", "scripted"])
     assert not any("WITHOUT API KEYS" in r.getMessage() for r in caplog.records)
 
 

