@@ -8,28 +8,33 @@ import pytest
 
 from realtalk.engines.registry import PRESETS, EngineChoice, Engines, build_engines
 from realtalk.protocol.beta import BetaDialect
+from realtalk.protocol.ga import GADialect
 from tests.harness import OPEN_HARNESSES
-from tests.oracle import validate_beta_server_event
+from tests.oracle import validate_beta_server_event, validate_ga_server_event
 
 
 @pytest.fixture(autouse=True)
-def every_beta_event_is_validated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Whatever a test does, each beta server event realtalk encodes must pass the official types."""
+def every_event_is_validated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Whatever a test does, each server event realtalk encodes must pass the official types of its dialect."""
     failures: list[str] = []
-    encode = BetaDialect.encode
-
-    def checked(self: BetaDialect, event: Any) -> dict[str, Any]:
-        data = encode(self, event)
-        try:
-            validate_beta_server_event(data)
-        except Exception as exc:  # recorded, then re-raised where the event was made
-            failures.append(f"{data.get('type')}: {exc}")
-            raise
-        return data
-
-    monkeypatch.setattr(BetaDialect, "encode", checked)
+    for dialect, validate in ((BetaDialect, validate_beta_server_event), (GADialect, validate_ga_server_event)):
+        monkeypatch.setattr(dialect, "encode", _validating(dialect.encode, validate, failures))
     yield
     assert not failures, "server events that fail the openai types:\n" + "\n".join(failures)
+
+
+def _validating(encode: Any, validate: Any, failures: list[str]) -> Any:
+    def checked(self: Any, event: Any) -> list[dict[str, Any]]:
+        encoded: list[dict[str, Any]] = encode(self, event)
+        for data in encoded:
+            try:
+                validate(data)
+            except Exception as exc:  # recorded, then re-raised where the event was made
+                failures.append(f"{self.name} {data.get('type')}: {exc}")
+                raise
+        return encoded
+
+    return checked
 
 
 @pytest.fixture(autouse=True)

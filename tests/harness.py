@@ -12,6 +12,7 @@ from realtalk.engines.registry import EngineChoice, Engines, build_engines
 from realtalk.protocol.beta import BetaDialect
 from realtalk.protocol.events import ServerEvent
 from realtalk.protocol.session_config import SessionConfig
+from realtalk.protocol.wire import Dialect
 from realtalk.session.session import RealtimeSession, SessionLimits
 from realtalk.transports.frames import deliver
 from tests.virtual_clock import VirtualClock
@@ -32,8 +33,9 @@ class SessionHarness:
         engines: Engines | None = None,
         limits: SessionLimits | None = None,
         max_event_bytes: int = 24 * 1024 * 1024,
+        dialect: Dialect | None = None,
     ) -> None:
-        self.dialect = BetaDialect()
+        self.dialect = dialect or BetaDialect()
         self.clock = VirtualClock()
         self.engines = engines or scripted_engines()
         self.events: list[dict[str, Any]] = []
@@ -49,9 +51,9 @@ class SessionHarness:
         )
 
     async def _emit(self, event: ServerEvent) -> None:
-        data = self.dialect.encode(event)
-        self.events.append(data)
-        self._unread.put_nowait(data)
+        for data in self.dialect.encode(event):
+            self.events.append(data)
+            self._unread.put_nowait(data)
 
     async def start(self) -> list[dict[str, Any]]:
         await self.session.start()

@@ -35,7 +35,7 @@ async def test_a_response_over_budget_fails_with_rate_limit_exceeded() -> None:
 async def test_secrets_are_found_until_they_expire_and_stored_hashed() -> None:
     clock = VirtualClock()
     store = InMemorySecretStore(clock)
-    record = StoredSecret(int(clock.now()) + 10, "realtime", {"voice": "ash"})
+    record = StoredSecret(int(clock.now()) + 10, {"voice": "ash"})
     await store.put("ek_abc", record)
     assert await store.get("ek_abc") == record
     assert await store.get("ek_abd") is None
@@ -47,7 +47,7 @@ async def test_secrets_are_found_until_they_expire_and_stored_hashed() -> None:
 async def test_expired_secrets_are_purged() -> None:
     clock = VirtualClock()
     store = InMemorySecretStore(clock)
-    await store.put("ek_old", StoredSecret(int(clock.now()) + 10, "realtime", {}))
+    await store.put("ek_old", StoredSecret(int(clock.now()) + 10, {}))
     clock.advance(11)
-    await store.put("ek_new", StoredSecret(int(clock.now()) + 10, "realtime", {}))
+    await store.put("ek_new", StoredSecret(int(clock.now()) + 10, {}))
     assert len(store) == 1

@@ -110,6 +110,7 @@ class TTSEngine(Protocol):
 @dataclass(frozen=True)
 class TranscriptDelta:
     text: str
+    logprobs: Sequence[tuple[str, float]] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)

@@ -142,9 +142,9 @@ class BetaDialect:
             )
         return _decode_envelope(validated(envelope, data))
 
-    def encode(self, event: ev.ServerEvent) -> dict[str, Any]:
-        body = _ENCODERS[type(event)](event)
-        return {"event_id": ids.event_id(), **body}
+    def encode(self, event: ev.ServerEvent) -> list[dict[str, Any]]:
+        body = ENCODERS[type(event)](event)
+        return [] if body is None else [{"event_id": ids.event_id(), **body}]
 
 
 # --- rendering of shared objects ----------------------------------------------------------------
@@ -155,11 +155,32 @@ def session_object(info: ev.SessionInfo) -> dict[str, Any]:
     return {"id": info.id, "object": "realtime.session", "expires_at": info.expires_at, **session_fields(info.config)}
 
 
+def transcription_session_object(config: SessionConfig) -> dict[str, Any]:
+    """The beta transcription session; over a WebSocket `client_secret` is null, as OpenAI's example shows."""
+    td = config.turn_detection
+    transcription = config.input_audio_transcription
+    return {
+        "modalities": list(config.modalities),
+        "input_audio_format": config.input_audio_format,
+        "input_audio_transcription": transcription.model_dump() if transcription else None,
+        "turn_detection": None
+        if td is None
+        else td.model_dump(include={"type", "threshold", "prefix_padding_ms", "silence_duration_ms"}),
+        "client_secret": None,
+    }
+
+
+def _session_event(name: str, info: ev.SessionInfo) -> dict[str, Any]:
+    if info.config.type == "transcription":
+        return {"type": f"transcription_session.{name}", "session": transcription_session_object(info.config)}
+    return {"type": f"session.{name}", "session": session_object(info)}
+
+
 def session_fields(config: SessionConfig) -> dict[str, Any]:
     td = config.turn_detection
     turn_detection: dict[str, Any] | None = None
     if td is not None and td.type == "server_vad":
-        turn_detection = td.model_dump(exclude={"eagerness"})
+        turn_detection = td.model_dump(exclude={"eagerness", "idle_timeout_ms"})
     elif td is not None:
         turn_detection = td.model_dump(include={"type", "eagerness", "create_response", "interrupt_response"})
     tracing = config.tracing
@@ -297,6 +318,13 @@ def _done(e: ev.ContentDone) -> dict[str, Any]:
     return out
 
 
+def _logprobs(logprobs: ev.Logprobs | None) -> dict[str, Any]:
+    """`include: ["item.input_audio_transcription.logprobs"]`: each token with its UTF-8 bytes."""
+    if logprobs is None:
+        return {}
+    return {"logprobs": [{"token": t, "logprob": lp, "bytes": list(t.encode())} for t, lp in logprobs]}
+
+
 def _error(e: ev.Error) -> dict[str, Any]:
     return {
         "type": "error",
@@ -304,10 +332,10 @@ def _error(e: ev.Error) -> dict[str, Any]:
     }
 
 
-_ENCODERS: dict[type[Any], Callable[[Any], dict[str, Any]]] = {
+ENCODERS: dict[type[Any], Callable[[Any], dict[str, Any] | None]] = {
     ev.Error: _error,
-    ev.SessionCreated: lambda e: {"type": "session.created", "session": session_object(e.session)},
-    ev.SessionUpdated: lambda e: {"type": "session.updated", "session": session_object(e.session)},
+    ev.SessionCreated: lambda e: _session_event("created", e.session),
+    ev.SessionUpdated: lambda e: _session_event("updated", e.session),
     ev.ConversationCreated: lambda e: {
         "type": "conversation.created",
         "conversation": {"id": e.conversation_id, "object": "realtime.conversation"},
@@ -317,6 +345,8 @@ _ENCODERS: dict[type[Any], Callable[[Any], dict[str, Any]]] = {
         "previous_item_id": e.previous_item_id,
         "item": item_object(e.item),
     },
+    ev.ItemDone: lambda e: None,
+    ev.IdleTimeout: lambda e: None,
     ev.ItemRetrieved: lambda e: {"type": "conversation.item.retrieved", "item": item_object(e.item, with_audio=True)},
     ev.ItemTruncated: lambda e: {
         "type": "conversation.item.truncated",
@@ -346,6 +376,7 @@ _ENCODERS: dict[type[Any], Callable[[Any], dict[str, Any]]] = {
         "item_id": e.item_id,
         "content_index": e.content_index,
         "delta": e.delta,
+        **_logprobs(e.logprobs),
     },
     ev.TranscriptionCompleted: lambda e: {
         "type": "conversation.item.input_audio_transcription.completed",
@@ -353,6 +384,7 @@ _ENCODERS: dict[type[Any], Callable[[Any], dict[str, Any]]] = {
         "content_index": e.content_index,
         "transcript": e.transcript,
         "usage": {"type": "duration", "seconds": e.audio_seconds},
+        **_logprobs(e.logprobs),
     },
     ev.TranscriptionFailed: lambda e: {
         "type": "conversation.item.input_audio_transcription.failed",

@@ -37,6 +37,7 @@ class ResponseParams(StrictModel):
     conversation: Literal["auto", "none"] = "auto"
     metadata: dict[str, str] | None = None
     input: list[ItemParam] | None = None
+    parallel_tool_calls: bool | None = None
 
     @field_validator("metadata")
     @classmethod

@@ -104,6 +104,14 @@ class ItemCreated:
 
 
 @dataclass
+class ItemDone:
+    """An item the model produced is final (GA `conversation.item.done`; beta has no such event)."""
+
+    item: Item
+    previous_item_id: str | None
+
+
+@dataclass
 class ItemRetrieved:
     item: Item
 
@@ -144,10 +152,23 @@ class SpeechStopped:
 
 
 @dataclass
+class IdleTimeout:
+    """No speech for `idle_timeout_ms` after the last response: the session prompts a response itself."""
+
+    audio_start_ms: int
+    audio_end_ms: int
+    item_id: str
+
+
+Logprobs = list[tuple[str, float]]
+
+
+@dataclass
 class TranscriptionDelta:
     item_id: str
     content_index: int
     delta: str
+    logprobs: Logprobs | None = None
 
 
 @dataclass
@@ -156,6 +177,7 @@ class TranscriptionCompleted:
     content_index: int
     transcript: str
     audio_seconds: float
+    logprobs: Logprobs | None = None
 
 
 @dataclass
@@ -263,6 +285,7 @@ ServerEvent = (
     | SessionUpdated
     | ConversationCreated
     | ItemCreated
+    | ItemDone
     | ItemRetrieved
     | ItemTruncated
     | ItemDeleted
@@ -270,6 +293,7 @@ ServerEvent = (
     | InputAudioCleared
     | SpeechStarted
     | SpeechStopped
+    | IdleTimeout
     | TranscriptionDelta
     | TranscriptionCompleted
     | TranscriptionFailed

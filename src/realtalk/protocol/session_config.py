@@ -88,6 +88,7 @@ class TurnDetection(VoiceActivitySettings):
 
     create_response: bool = True
     interrupt_response: bool = True
+    idle_timeout_ms: int | None = Field(None, ge=5_000, le=30_000)
 
 
 class InputAudioTranscription(StrictModel):
@@ -112,9 +113,16 @@ class TracingConfiguration(StrictModel):
     metadata: dict[str, Any] | None = None
 
 
-class SessionConfig(StrictModel):
-    """The effective configuration of one realtime session (defaults as the beta API documents them)."""
+LogprobsInclude = Literal["item.input_audio_transcription.logprobs"]
 
+
+class SessionConfig(StrictModel):
+    """The effective configuration of one session (defaults as the beta API documents them).
+
+    `type` is the session's kind: a transcription session transcribes each turn and never responds.
+    """
+
+    type: Literal["realtime", "transcription"] = "realtime"
     model: str = Field("gpt-realtime", min_length=1, max_length=128)
     modalities: list[Modality] = Field(default_factory=lambda: list(_TEXT_AND_AUDIO), min_length=1)
     instructions: str = Field(DEFAULT_INSTRUCTIONS, max_length=256_000)
@@ -130,6 +138,24 @@ class SessionConfig(StrictModel):
     max_response_output_tokens: MaxTokens = "inf"
     speed: float = Field(1.0, ge=0.25, le=1.5)
     tracing: Literal["auto"] | TracingConfiguration | None = None
+    include: list[LogprobsInclude] = Field(default_factory=list)
+    truncation: Literal["auto", "disabled"] = "auto"
+    parallel_tool_calls: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _transcription_never_responds(cls, data: Any) -> Any:
+        """In a transcription session a turn never creates or interrupts a response, whatever is asked."""
+        if (
+            isinstance(data, dict)
+            and data.get("type") == "transcription"
+            and isinstance(data.get("turn_detection"), dict)
+        ):
+            return {
+                **data,
+                "turn_detection": {**data["turn_detection"], "create_response": False, "interrupt_response": False},
+            }
+        return data
 
     @model_validator(mode="after")
     def _check_cross_fields(self) -> SessionConfig:
@@ -185,7 +211,27 @@ class TranscriptionSessionConfig(StrictModel):
     input_audio_transcription: TranscriptionSettings = Field(default_factory=TranscriptionSettings)
     turn_detection: VoiceActivitySettings | None = Field(default_factory=VoiceActivitySettings)
     input_audio_noise_reduction: NoiseReduction | None = None
-    include: list[Literal["item.input_audio_transcription.logprobs"]] = Field(default_factory=list)
+    include: list[LogprobsInclude] = Field(default_factory=list)
+
+    def as_session(self, model: str) -> SessionConfig:
+        """The same settings as a session of type `transcription` (which never creates responses)."""
+        td = self.turn_detection
+        return SessionConfig.model_validate(
+            {
+                "type": "transcription",
+                "model": model,
+                "modalities": ["text"],
+                "input_audio_format": self.input_audio_format,
+                "input_audio_transcription": self.input_audio_transcription.model_dump(),
+                "input_audio_noise_reduction": (
+                    self.input_audio_noise_reduction.model_dump() if self.input_audio_noise_reduction else None
+                ),
+                "turn_detection": None
+                if td is None
+                else {**td.model_dump(), "create_response": False, "interrupt_response": False},
+                "include": list(self.include),
+            }
+        )
 
 
 class TranscriptionSessionCreateRequest(TranscriptionSessionConfig):
@@ -203,3 +249,21 @@ def merge_session(current: SessionConfig, patch: dict[str, Any]) -> SessionConfi
     merged = current.model_dump(round_trip=True)
     merged.update(patch)
     return SessionConfig.model_validate(merged)
+
+
+def transcription_view(config: SessionConfig) -> dict[str, Any]:
+    """A transcription session's settings in the beta transcription-session field names."""
+    td = config.turn_detection
+    transcription = config.input_audio_transcription
+    return {
+        "modalities": list(config.modalities),
+        "input_audio_format": config.input_audio_format,
+        "input_audio_transcription": transcription.model_dump()
+        if transcription
+        else TranscriptionSettings().model_dump(),
+        "turn_detection": None if td is None else td.model_dump(include=set(VoiceActivitySettings.model_fields)),
+        "input_audio_noise_reduction": (
+            config.input_audio_noise_reduction.model_dump() if config.input_audio_noise_reduction else None
+        ),
+        "include": list(config.include),
+    }

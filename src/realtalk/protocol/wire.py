@@ -20,8 +20,8 @@ class Dialect(Protocol):
         """Check a client event's shape; raise ProtocolError naming the offending `param`."""
         ...
 
-    def encode(self, event: ServerEvent) -> dict[str, Any]:
-        """Render a server event, with a fresh `event_id`, as this dialect's JSON object."""
+    def encode(self, event: ServerEvent) -> list[dict[str, Any]]:
+        """Render a server event as this dialect's JSON objects (none, one or more), each with a fresh id."""
         ...
 
 

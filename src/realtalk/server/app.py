@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request, WebSocket
@@ -14,15 +15,16 @@ from realtalk import __version__
 from realtalk.clock import Clock, SystemClock
 from realtalk.config import Settings
 from realtalk.engines.registry import Engines, build_engines
-from realtalk.protocol import ids
-from realtalk.protocol.beta import BetaDialect, session_fields
+from realtalk.protocol import beta, ga, ids
+from realtalk.protocol import events as ev
+from realtalk.protocol.beta import BetaDialect
 from realtalk.protocol.errors import ProtocolError, validated
+from realtalk.protocol.ga import ClientSecretCreateRequest, GADialect
 from realtalk.protocol.session_config import (
     SessionConfig,
     SessionCreateRequest,
     TranscriptionSessionConfig,
     TranscriptionSessionCreateRequest,
-    TurnDetection,
 )
 from realtalk.protocol.wire import Dialect
 from realtalk.server.auth import Authenticator, AuthError, Principal, bearer_token, subprotocol_token
@@ -34,6 +36,7 @@ from realtalk.session.session import RealtimeSession, SessionLimits
 from realtalk.transports.websocket import WebSocketTransport
 
 log = logging.getLogger(__name__)
+BETA_SUBPROTOCOL = "openai-beta.realtime-v1"
 
 
 def create_app(
@@ -67,42 +70,47 @@ def create_app(
     async def healthz() -> dict[str, Any]:
         return {"status": "ok", "version": __version__, "sessions": len(registry)}
 
-    async def mint(
-        kind: Literal["realtime", "transcription"], seconds: int, config: dict[str, Any], shown: dict[str, Any]
-    ) -> JSONResponse:
-        """Store a secret that opens a session of `kind` with `config`; answer with `shown` and the secret."""
+    async def mint(seconds: int, config: SessionConfig) -> tuple[str, ev.SessionInfo]:
+        """Store a secret that opens sessions starting from `config`; the session as minted is returned too."""
         secret = ids.ephemeral_key()
         expires_at = int(clock.now()) + seconds
-        await auth.secrets.put(secret, StoredSecret(expires_at, kind, config))
-        obj = "realtime.session" if kind == "realtime" else "realtime.transcription_session"
-        return JSONResponse(
-            {
-                "id": ids.session_id(),
-                "object": obj,
-                "expires_at": expires_at,
-                **shown,
-                "client_secret": {"value": secret, "expires_at": expires_at},
-            }
-        )
+        await auth.secrets.put(secret, StoredSecret(expires_at, config.model_dump(mode="json")))
+        return secret, ev.SessionInfo(ids.session_id(), expires_at, config)
 
     @app.post("/v1/realtime/sessions")
     async def create_session(request: Request) -> Response:
         auth.require_api_key(bearer_token(request.headers))
         minted = validated(SessionCreateRequest, _with_defaults(await _json_body(request), settings))
-        config = minted.session_config()
-        return await mint(
-            "realtime",
-            minted.client_secret.expires_after.seconds,
-            config.model_dump(mode="json"),
-            session_fields(config),
+        secret, info = await mint(minted.client_secret.expires_after.seconds, minted.session_config())
+        return JSONResponse(
+            {**beta.session_object(info), "client_secret": {"value": secret, "expires_at": info.expires_at}}
         )
 
     @app.post("/v1/realtime/transcription_sessions")
     async def create_transcription_session(request: Request) -> Response:
         auth.require_api_key(bearer_token(request.headers))
         minted = validated(TranscriptionSessionCreateRequest, await _json_body(request))
-        config = minted.session_config().model_dump(mode="json")
-        return await mint("transcription", minted.client_secret.expires_at.seconds, config, config)
+        settings_shown = minted.session_config()
+        secret, info = await mint(
+            minted.client_secret.expires_at.seconds, settings_shown.as_session(settings.default_model)
+        )
+        return JSONResponse(
+            {
+                "id": info.id,
+                "object": "realtime.transcription_session",
+                "expires_at": info.expires_at,
+                **settings_shown.model_dump(mode="json"),
+                "client_secret": {"value": secret, "expires_at": info.expires_at},
+            }
+        )
+
+    @app.post("/v1/realtime/client_secrets")
+    async def create_client_secret(request: Request) -> Response:
+        auth.require_api_key(bearer_token(request.headers))
+        minted = validated(ClientSecretCreateRequest, await _json_body(request))
+        config = ga.session_config(minted.session, defaults=_defaults(settings))
+        secret, info = await mint(minted.expires_after.seconds, config)
+        return JSONResponse({"value": secret, "expires_at": info.expires_at, "session": ga.session_object(info)})
 
     @app.websocket("/v1/realtime")
     async def realtime(websocket: WebSocket) -> None:
@@ -110,7 +118,7 @@ def create_app(
         token = bearer_token(websocket.headers) or subprotocol_token(offered)
         try:
             principal = await auth.for_session(token)
-            config = _initial_config(principal, websocket.query_params.get("model"), settings)
+            config = _initial_config(principal, websocket.query_params, settings)
         except ProtocolError as exc:
             await _deny(websocket, exc, 401 if isinstance(exc, AuthError) else 400)
             return
@@ -144,9 +152,11 @@ def create_app(
     return app
 
 
-def select_dialect(headers: Any, subprotocols: list[str]) -> Dialect:
-    """Beta for every connection until the GA dialect exists (`OpenAI-Beta: realtime=v1` also means beta)."""
-    return BetaDialect()
+def select_dialect(headers: Mapping[str, str], subprotocols: list[str]) -> Dialect:
+    """Beta when the client asks for it (header or subprotocol), as beta clients do; GA otherwise."""
+    if "realtime=v1" in headers.get("openai-beta", "") or BETA_SUBPROTOCOL in subprotocols:
+        return BetaDialect()
+    return GADialect()
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
@@ -163,42 +173,30 @@ async def _json_body(request: Request) -> dict[str, Any]:
 
 
 def _with_defaults(body: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    """The server's configured model and instructions apply where the client names none."""
+    return {**_defaults(settings), **body}
+
+
+def _defaults(settings: Settings) -> dict[str, Any]:
+    """The server's configured model and instructions, for whatever the client leaves out."""
     defaults: dict[str, Any] = {"model": settings.default_model}
     if settings.instructions is not None:
         defaults["instructions"] = settings.instructions
-    return {**defaults, **body}
+    return defaults
 
 
-def _initial_config(principal: Principal, model: str | None, settings: Settings) -> SessionConfig:
-    """A minted secret's configuration, or the server defaults with the model the URL names."""
-    record = principal.secret
-    if record is None:
-        body = _with_defaults({"model": model} if model else {}, settings)
-        return validated(SessionConfig, body)
-    if record.kind == "realtime":
-        return SessionConfig.model_validate(record.config)
-    return _transcription_as_realtime(TranscriptionSessionConfig.model_validate(record.config), settings)
-
-
-def _transcription_as_realtime(config: TranscriptionSessionConfig, settings: Settings) -> SessionConfig:
-    """A transcription secret opens a session that transcribes each turn and never responds."""
-    td = config.turn_detection
-    turn_detection = (
-        None if td is None else TurnDetection(**td.model_dump(), create_response=False, interrupt_response=False)
-    )
-    return SessionConfig.model_validate(
-        {
-            "model": settings.default_model,
-            "modalities": ["text"],
-            "input_audio_format": config.input_audio_format,
-            "input_audio_transcription": config.input_audio_transcription.model_dump(),
-            "input_audio_noise_reduction": (
-                config.input_audio_noise_reduction.model_dump() if config.input_audio_noise_reduction else None
-            ),
-            "turn_detection": turn_detection.model_dump() if turn_detection else None,
-        }
-    )
+def _initial_config(principal: Principal, query: Mapping[str, str], settings: Settings) -> SessionConfig:
+    """A minted secret's configuration, else the server defaults for the kind of session the URL asks for."""
+    if principal.secret is not None:
+        return SessionConfig.model_validate(principal.secret.config)
+    intent = query.get("intent")
+    if intent == "transcription":
+        return TranscriptionSessionConfig().as_session(settings.default_model)
+    if intent is not None:
+        raise ProtocolError(
+            f"Invalid value: '{intent[:40]}'. The only intent is 'transcription'.", code="invalid_value", param="intent"
+        )
+    model = query.get("model")
+    return validated(SessionConfig, {**_defaults(settings), **({"model": model} if model else {})})
 
 
 async def _deny(websocket: WebSocket, exc: ProtocolError, status: int) -> None:

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from realtalk.clock import Clock
 
 
 @dataclass(frozen=True)
 class StoredSecret:
-    """What a secret unlocks: a session of `kind`, starting from `config` (a JSON-ready dict)."""
+    """What a secret unlocks: sessions starting from `config` (a JSON-ready `SessionConfig` dump)."""
 
     expires_at: int
-    kind: Literal["realtime", "transcription"]
     config: dict[str, Any]
 
 

@@ -49,6 +49,7 @@ class ResponsePlan:
     request: Callable[[], Awaitable[LLMRequest]]
     speed: float
     conversation: Conversation | None
+    parallel_tool_calls: bool = True
 
 
 @dataclass
@@ -88,6 +89,8 @@ class ResponseRun:
         self._call: _OpenCall | None = None
         self._audio_ms = 0.0
         self._llm_events = 0
+        self._calls = 0
+        self._previous: dict[str, str | None] = {}
         self._muted = False
         self._cancel_reason: CancelReason | None = None
         self._running = False
@@ -96,6 +99,11 @@ class ResponseRun:
     @property
     def id(self) -> str:
         return self.response.id
+
+    @property
+    def audio_ms(self) -> float:
+        """How long the speech this response produced lasts."""
+        return self._audio_ms
 
     def start(self) -> asyncio.Task[None]:
         self.task = asyncio.create_task(self._run(), name=f"response {self.id}")
@@ -193,6 +201,8 @@ class ResponseRun:
                     raise RuntimeError("the LLM stream ended without a completion")
                 if isinstance(event, Completion):
                     return event
+                if isinstance(event, ToolCallStart) and self._calls and not self.plan.parallel_tool_calls:
+                    return Completion("tool_calls", 0, self._llm_events)  # one call only: stop generating
                 self._llm_events += 1
                 await self._consume(event)
         finally:
@@ -222,8 +232,14 @@ class ResponseRun:
         conversation = self.plan.conversation
         if conversation is not None:
             previous = conversation.insert(item)
+            self._previous[item.id] = previous
             await self._emit(ev.ItemCreated(item, previous))
         return output_index
+
+    async def _item_done(self, index: int, item: Item) -> None:
+        await self._emit(ev.OutputItemDone(self.id, index, item))
+        if item.id in self._previous:
+            await self._emit(ev.ItemDone(item, self._previous[item.id]))
 
     async def _text(self, text: str) -> None:
         if self._call is not None:
@@ -281,6 +297,7 @@ class ResponseRun:
 
     async def _open_call(self, call_id: str, name: str) -> None:
         item = Item(ids.item_id(), "function_call", "in_progress", call_id=call_id, name=name, arguments="")
+        self._calls += 1
         self._call = _OpenCall(item, await self._add_output(item))
 
     async def _close_outputs(self, status: Literal["completed", "incomplete"]) -> None:
@@ -296,7 +313,7 @@ class ResponseRun:
                     self.id, item.id, call.output_index, item.call_id or "", item.name or "", item.arguments or ""
                 )
             )
-            await self._emit(ev.OutputItemDone(self.id, call.output_index, item))
+            await self._item_done(call.output_index, item)
 
     async def _close_message(self, message: _OpenMessage, status: Literal["completed", "incomplete"]) -> None:
         item, index = message.item, message.output_index
@@ -323,7 +340,7 @@ class ResponseRun:
             )
         )
         item.status = status
-        await self._emit(ev.OutputItemDone(self.id, index, item))
+        await self._item_done(index, item)
 
     def _usage(self, completion: Completion | None) -> ev.Usage:
         audio_tokens = math.ceil(self._audio_ms / OUTPUT_AUDIO_MS_PER_TOKEN)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,14 +18,20 @@ from pydantic import ValidationError
 from realtalk.audio.formats import FORMATS, Resampler
 from realtalk.audio.noise import suppress
 from realtalk.clock import Clock
-from realtalk.engines.base import LLMRequest, TranscriptFinal
+from realtalk.engines.base import LLMRequest, TranscriptDelta, TranscriptEvent, TranscriptFinal
 from realtalk.engines.registry import Engines
 from realtalk.protocol import client_events as ce
 from realtalk.protocol import events as ev
 from realtalk.protocol import ids
-from realtalk.protocol.errors import ProtocolError, from_validation_error
+from realtalk.protocol.errors import ProtocolError, from_validation_error, validated
 from realtalk.protocol.items import Content, Item, ItemParam
-from realtalk.protocol.session_config import SessionConfig, check_tools, merge_session
+from realtalk.protocol.session_config import (
+    SessionConfig,
+    TranscriptionSessionConfig,
+    check_tools,
+    merge_session,
+    transcription_view,
+)
 from realtalk.session.context import chat_messages, function_specs, tool_choice_spec
 from realtalk.session.conversation import Conversation
 from realtalk.session.input_audio_buffer import InputAudioBuffer
@@ -35,6 +41,7 @@ from realtalk.session.turn_detection import SpeechStart, TurnDetector, looks_fin
 
 log = logging.getLogger(__name__)
 NOTICE_SECONDS = 5.0
+LOGPROBS = "item.input_audio_transcription.logprobs"
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,7 @@ class RealtimeSession:
         self.input_audio = InputAudioBuffer(FORMATS[config.input_audio_format], limits.max_input_buffer_seconds)
         self.turns: TurnDetector | None = None
         self._turn_item_id: str | None = None
+        self._idle_since_ms: float | None = None
         self.expired = asyncio.Event()
         self._emit = emit
         self._limiter = RateLimiter(clock, limits.requests_per_minute, limits.tokens_per_minute)
@@ -148,6 +156,14 @@ class RealtimeSession:
 
     async def _update_session(self, event: ce.UpdateSession) -> None:
         patch = event.session
+        kind = patch.get("type", "realtime")
+        if kind != self.config.type:
+            hint = " (send transcription_session.update)" if self.config.type == "transcription" else ""
+            raise ProtocolError(
+                f"This is a {self.config.type} session; its type cannot change{hint}.",
+                code="invalid_value",
+                param="session.type",
+            )
         if "model" in patch and patch["model"] != self.config.model:
             raise ProtocolError(
                 "The session's model cannot be changed; open a new session instead.",
@@ -165,6 +181,22 @@ class RealtimeSession:
         self._configure_turn_detection()
         await self._emit(ev.SessionUpdated(self.info()))
 
+    async def _update_transcription_session(self, event: ce.UpdateTranscriptionSession) -> None:
+        """Beta transcription sessions: the patch uses the transcription-session field names."""
+        if self.config.type != "transcription":
+            raise ProtocolError(
+                "transcription_session.update is only valid in a transcription session "
+                "(connect with ?intent=transcription).",
+                code="unsupported_event",
+                param="type",
+            )
+        current = transcription_view(self.config)
+        merged = validated(TranscriptionSessionConfig, {**current, **event.session}, "session")
+        self.config = merged.as_session(self.config.model)
+        self.input_audio.set_format(FORMATS[self.config.input_audio_format])
+        self._configure_turn_detection()
+        await self._emit(ev.SessionUpdated(self.info()))
+
     async def _append_audio(self, event: ce.AppendInputAudio) -> None:
         buffer = self.input_audio
         buffer.append(event.audio)
@@ -177,6 +209,7 @@ class RealtimeSession:
                 await self._speech_stopped(turn.end_ms)
         if not self.turns.speaking:  # keep only what a coming turn's prefix padding may need
             buffer.drop_before(self.turns.position_ms - self.turns.config.prefix_padding_ms)
+            await self._check_idle()
 
     async def _commit_audio(self, event: ce.CommitInputAudio) -> None:
         audio = self.input_audio.take()
@@ -256,6 +289,12 @@ class RealtimeSession:
         await self._emit(ev.ItemTruncated(item.id, event.content_index, event.audio_end_ms))
 
     async def _create_response(self, event: ce.CreateResponse) -> None:
+        if self.config.type == "transcription":
+            raise ProtocolError(
+                "A transcription session transcribes; it does not create responses.",
+                code="unsupported_event",
+                param="type",
+            )
         params = event.params
         in_conversation = params.conversation == "auto"
         if in_conversation and self._default_response is not None:
@@ -321,6 +360,7 @@ class RealtimeSession:
         start_ms = max(buffer.start_ms, onset_ms - self.turns.config.prefix_padding_ms)
         buffer.drop_before(start_ms)
         self._turn_item_id = ids.item_id()
+        self._idle_since_ms = None
         run = self._default_response
         if run is not None and self.turns.config.interrupt_response:
             run.mute()  # not one more delta of it after `speech_started`
@@ -340,10 +380,30 @@ class RealtimeSession:
         if self.turns.config.create_response and self._default_response is None:
             await self._create_response(ce.CreateResponse(None, ce.ResponseParams()))
 
+    async def _check_idle(self) -> None:
+        """`idle_timeout_ms`: the user has said nothing that long since the last answer finished playing."""
+        assert self.turns is not None
+        timeout = self.turns.config.idle_timeout_ms
+        since = self._idle_since_ms
+        if timeout is None or since is None or self._default_response is not None:
+            return
+        now = self.turns.position_ms
+        if now - since < timeout:
+            return
+        self._idle_since_ms = None
+        item_id = ids.item_id()
+        await self._emit(ev.IdleTimeout(round(since), round(now), item_id))
+        await self._commit(item_id, self.input_audio.take(minimum_ms=0))
+        if self.turns.config.create_response:
+            await self._create_response(ce.CreateResponse(None, ce.ResponseParams()))
+
     async def _sounds_finished(self, onset_ms: float) -> bool:
         """semantic_vad's judge: transcribe the turn so far and ask whether it reads as finished."""
         fmt = self.input_audio.format
-        text = await self._transcript_of(self.input_audio.peek(onset_ms), fmt.name)
+        text = ""
+        async for result in self._hear(self.input_audio.peek(onset_ms), fmt.name):
+            if isinstance(result, TranscriptFinal):
+                text = result.text
         return looks_finished(text)
 
     # --- responses ---------------------------------------------------------------------------------
@@ -387,7 +447,8 @@ class RealtimeSession:
             )
 
         conversation = self.conversation if params.conversation == "auto" else None
-        return ResponsePlan(response, request, config.speed, conversation)
+        parallel = params.parallel_tool_calls if params.parallel_tool_calls is not None else config.parallel_tool_calls
+        return ResponsePlan(response, request, config.speed, conversation, parallel)
 
     def _context(self, inputs: list[ItemParam]) -> list[Item]:
         """`response.input`: fresh items, or references to items of the conversation."""
@@ -408,6 +469,8 @@ class RealtimeSession:
         self._responses.pop(run.id, None)
         if self._default_response is run:
             self._default_response = None
+            # the idle countdown starts once the client has played this answer out
+            self._idle_since_ms = self.input_audio.received_ms + run.audio_ms
 
     def _audio_went_out(self) -> None:
         self._audio_sent = True
@@ -420,7 +483,7 @@ class RealtimeSession:
         if pending:
             await asyncio.wait(pending)
 
-    async def _transcript_of(self, audio: bytes, format_name: str) -> str:
+    async def _hear(self, audio: bytes, format_name: str) -> AsyncIterator[TranscriptEvent]:
         """What the STT hears in `audio`: resampled to its rate, noise-reduced as the session asks."""
         settings = self.config.input_audio_transcription
         stt = self.engines.stt
@@ -429,21 +492,25 @@ class RealtimeSession:
         noise = self.config.input_audio_noise_reduction
         if noise is not None:
             samples = suppress(samples, noise.type, stt.sample_rate)
-        transcript = ""
-        async for result in stt.transcribe(
-            samples, language=settings.language if settings else None, prompt=settings.prompt if settings else None
-        ):
-            if isinstance(result, TranscriptFinal):
-                transcript = result.text
-        return transcript
+        language = settings.language if settings else None
+        async for result in stt.transcribe(samples, language=language, prompt=settings.prompt if settings else None):
+            yield result
 
     async def _transcribe(self, item: Item) -> None:
+        """Stream the transcript of a committed user item: deltas, then the whole (or a failure)."""
         part = item.content[0]
+        logprobs = LOGPROBS in self.config.include
         try:
             fmt = FORMATS[part.audio_format or "pcm16"]
-            part.transcript = transcript = await self._transcript_of(part.audio or b"", fmt.name)
-            seconds = round(fmt.duration_ms(len(part.audio or b"")) / 1000, 3)
-            await self._emit(ev.TranscriptionCompleted(item.id, 0, transcript, seconds))
+            async for result in self._hear(part.audio or b"", fmt.name):
+                if isinstance(result, TranscriptDelta):
+                    shown = list(result.logprobs) if logprobs else None
+                    await self._emit(ev.TranscriptionDelta(item.id, 0, result.text, shown))
+                else:
+                    part.transcript = result.text
+                    seconds = round(fmt.duration_ms(len(part.audio or b"")) / 1000, 3)
+                    shown = list(result.logprobs) if logprobs else None
+                    await self._emit(ev.TranscriptionCompleted(item.id, 0, result.text, seconds, shown))
         except Exception as exc:
             log.exception("transcription of %s failed", item.id)
             await self._emit(ev.TranscriptionFailed(item.id, 0, f"{type(exc).__name__}: {exc}"))
@@ -478,6 +545,7 @@ def _heard_prefix(text: str, fraction: float) -> str:
 Handler = Callable[[RealtimeSession, Any], Awaitable[None]]
 _HANDLERS: dict[type[Any], Handler] = {
     ce.UpdateSession: RealtimeSession._update_session,
+    ce.UpdateTranscriptionSession: RealtimeSession._update_transcription_session,
     ce.AppendInputAudio: RealtimeSession._append_audio,
     ce.CommitInputAudio: RealtimeSession._commit_audio,
     ce.ClearInputAudio: RealtimeSession._clear_audio,

@@ -34,7 +34,8 @@ class WebSocketTransport:
         self._outbox: asyncio.Queue[str | None] = asyncio.Queue(SEND_QUEUE_EVENTS)
 
     async def emit(self, event: ev.ServerEvent) -> None:
-        await self._outbox.put(dumps(self.dialect.encode(event)))
+        for message in self.dialect.encode(event):
+            await self._outbox.put(dumps(message))
 
     async def serve(self, make_session: Callable[[Emit], RealtimeSession]) -> None:
         """Run one session until the client leaves or the session ends; leave no task behind."""

@@ -107,5 +107,5 @@ class WhisperSTT:
             piece = piece if text else piece.lstrip()
             text += piece
             logprobs += words
-            yield TranscriptDelta(piece)
+            yield TranscriptDelta(piece, tuple(words))
         yield TranscriptFinal(text.strip(), tuple(logprobs))

@@ -18,5 +18,6 @@ class ScriptedSTT:
     ) -> AsyncIterator[TranscriptEvent]:
         words = self.transcript.split(" ")
         for index, word in enumerate(words):
-            yield TranscriptDelta(word if index == 0 else " " + word)
-        yield TranscriptFinal(self.transcript, tuple((w, 0.0) for w in words))
+            token = word if index == 0 else " " + word
+            yield TranscriptDelta(token, ((token, 0.0),))
+        yield TranscriptFinal(self.transcript, tuple((w if i == 0 else " " + w, 0.0) for i, w in enumerate(words)))
