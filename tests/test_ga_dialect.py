@@ -1,0 +1,364 @@
+"""The GA dialect: GA shapes in and out, over the same session (PROTOCOL §4). Every event here is checked
+against `openai.types.realtime` by the suite's oracle."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+
+from realtalk.engines.scripted.llm import ScriptedLLM, ScriptedToolCall, ScriptedTurn
+from realtalk.protocol.ga import GADialect
+from realtalk.protocol.session_config import SessionConfig, TranscriptionSessionConfig
+from tests.harness import SessionHarness, only, scripted_engines, types
+from tests.signals import chunks, encode, silence, tone
+
+WEATHER = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "Weather",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+}
+
+
+async def ga(config: SessionConfig | None = None, **engines: Any) -> SessionHarness:
+    harness = SessionHarness(
+        config or SessionConfig(model="gpt-realtime"), scripted_engines(**engines), dialect=GADialect()
+    )
+    await harness.start()
+    return harness
+
+
+async def update(harness: SessionHarness, **session: Any) -> list[dict[str, Any]]:
+    return await harness.request(
+        {"type": "session.update", "event_id": "u1", "session": {"type": "realtime", **session}}
+    )
+
+
+async def test_session_created_has_the_ga_shape_and_defaults() -> None:
+    harness = SessionHarness(SessionConfig(model="gpt-realtime"), dialect=GADialect())
+    events = await harness.start()
+    assert types(events) == ["session.created", "conversation.created"]
+    session = events[0]["session"]
+    assert (session["type"], session["object"], session["model"]) == ("realtime", "realtime.session", "gpt-realtime")
+    assert session["output_modalities"] == ["audio"] and session["max_output_tokens"] == "inf"
+    assert session["audio"]["input"]["format"] == {"type": "audio/pcm", "rate": 24000}
+    assert session["audio"]["output"] == {
+        "format": {"type": "audio/pcm", "rate": 24000},
+        "voice": "alloy",
+        "speed": 1.0,
+    }
+    assert session["audio"]["input"]["turn_detection"]["type"] == "server_vad"
+
+
+async def test_session_update_maps_the_nested_audio_settings() -> None:
+    harness = await ga()
+    events = await update(
+        harness,
+        output_modalities=["text"],
+        max_output_tokens=200,
+        audio={
+            "input": {
+                "format": {"type": "audio/pcmu"},
+                "turn_detection": {"type": "server_vad", "idle_timeout_ms": 6000},
+                "transcription": {"model": "gpt-4o-transcribe", "language": "en"},
+                "noise_reduction": {"type": "far_field"},
+            },
+            "output": {"format": {"type": "audio/pcma"}, "voice": "marin", "speed": 1.2},
+        },
+        tools=[WEATHER],
+        tool_choice={"type": "function", "name": "get_weather"},
+    )
+    session = only(events, "session.updated")["session"]
+    assert session["output_modalities"] == ["text"] and session["max_output_tokens"] == 200
+    assert session["audio"]["input"]["format"] == {"type": "audio/pcmu"}
+    assert session["audio"]["input"]["turn_detection"]["idle_timeout_ms"] == 6000
+    assert session["audio"]["output"] == {"format": {"type": "audio/pcma"}, "voice": "marin", "speed": 1.2}
+    assert session["tool_choice"] == {"type": "function", "name": "get_weather"}
+    config = harness.session.config
+    assert (config.input_audio_format, config.output_audio_format, config.voice) == ("g711_ulaw", "g711_alaw", "marin")
+
+
+async def test_an_update_changes_only_what_it_names() -> None:
+    harness = await ga()
+    await update(harness, audio={"output": {"voice": "cedar"}})
+    await update(harness, instructions="Be brief.")
+    assert (harness.session.config.voice, harness.session.config.instructions) == ("cedar", "Be brief.")
+
+
+@pytest.mark.parametrize(
+    ("session", "code", "param"),
+    [
+        (
+            {"tools": [{"type": "mcp", "server_label": "x", "server_url": "https://mcp.example"}]},
+            "unsupported_parameter",
+            "session.tools[0].type",
+        ),
+        ({"tool_choice": {"type": "mcp", "server_label": "x"}}, "unsupported_parameter", "session.tool_choice"),
+        ({"prompt": {"id": "pmpt_1"}}, "unsupported_parameter", "session.prompt"),
+        ({"reasoning": {"effort": "low"}}, "unsupported_parameter", "session.reasoning"),
+        ({"audio": {"output": {"voice": {"id": "voice_123"}}}}, "unsupported_parameter", "session.audio.output.voice"),
+        (
+            {"audio": {"input": {"transcription": {"model": "whisper-1", "delay": "low"}}}},
+            "unsupported_parameter",
+            "session.audio.input.transcription.delay",
+        ),
+        (
+            {"audio": {"input": {"noise_reduction": {"type": "near_field", "strength": 0.5}}}},
+            "unsupported_parameter",
+            "session.audio.input.noise_reduction.strength",
+        ),
+        (
+            {"audio": {"input": {"format": {"type": "audio/pcm", "rate": 16000}}}},
+            "invalid_value",
+            "session.audio.input.format",
+        ),
+        ({"output_modalities": ["text", "audio"]}, "invalid_value", "session.output_modalities"),
+        ({"truncation": {"type": "retention_ratio", "retention_ratio": 0.5}}, "invalid_value", "session.truncation"),
+        ({"temperature": 0.7}, "unknown_parameter", "session.temperature"),
+        ({"audio": {"input": {"volume": 3}}}, "unknown_parameter", "session.audio.input.volume"),
+    ],
+)
+async def test_what_realtalk_cannot_honour_is_refused_by_name(session: dict[str, Any], code: str, param: str) -> None:
+    harness = await ga()
+    before = harness.session.config
+    events = await update(harness, **session)
+    error = only(events, "error")["error"]
+    assert (error["code"], error["param"], error["event_id"]) == (code, param, "u1")
+    assert harness.session.config == before
+
+
+async def test_session_type_is_required_and_cannot_change() -> None:
+    harness = await ga()
+    missing = await harness.request({"type": "session.update", "session": {"instructions": "x"}})
+    assert only(missing, "error")["error"]["param"] == "session.type"
+    changed = await harness.request({"type": "session.update", "session": {"type": "transcription"}})
+    assert only(changed, "error")["error"]["param"] == "session.type"
+
+
+GA_TEXT = [
+    "response.created",
+    "rate_limits.updated",
+    "response.output_item.added",
+    "conversation.item.added",
+    "response.content_part.added",
+    *["response.output_text.delta"] * 3,  # "You", " said:", " hi"
+    "response.output_text.done",
+    "response.content_part.done",
+    "response.output_item.done",
+    "conversation.item.done",
+    "response.done",
+]
+
+
+async def test_a_text_response_uses_the_ga_event_names() -> None:
+    harness = await ga(SessionConfig(model="gpt-realtime", modalities=["text"]))
+    created = await harness.request(
+        {
+            "type": "conversation.item.create",
+            "item": {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]},
+        }
+    )
+    assert types(created) == ["conversation.item.added", "conversation.item.done"]
+    events = await harness.response()
+    assert types(events) == GA_TEXT
+    item = only(events, "conversation.item.done")["item"]
+    assert item["content"] == [{"type": "output_text", "text": "You said: hi"}] and item["status"] == "completed"
+    response = only(events, "response.done")["response"]
+    assert response["output_modalities"] == ["text"] and "modalities" not in response
+    assert response["audio"] == {"output": {"format": {"type": "audio/pcm", "rate": 24000}, "voice": "alloy"}}
+
+
+async def test_an_audio_response_uses_the_ga_event_names() -> None:
+    harness = await ga()
+    events = await harness.response()
+    kinds = set(types(events))
+    assert {
+        "response.output_audio.delta",
+        "response.output_audio.done",
+        "response.output_audio_transcript.delta",
+        "response.output_audio_transcript.done",
+    } <= kinds
+    assert not {k for k in kinds if k.startswith(("response.audio", "response.text"))}
+    part = only(events, "response.output_item.done")["item"]["content"][0]
+    assert part["type"] == "output_audio" and part["transcript"]
+
+
+async def test_function_call_arguments_done_carries_the_name() -> None:
+    llm = ScriptedLLM([ScriptedTurn(tool_calls=(ScriptedToolCall("get_weather", {"city": "Rome"}),))])
+    harness = await ga(SessionConfig.model_validate({"model": "gpt-realtime", "tools": [WEATHER]}), llm=llm)
+    events = await harness.response()
+    done = only(events, "response.function_call_arguments.done")
+    assert done["name"] == "get_weather" and json.loads(done["arguments"]) == {"city": "Rome"}
+
+
+async def test_response_create_takes_ga_overrides() -> None:
+    llm = ScriptedLLM()
+    harness = await ga(llm=llm)
+    events = await harness.response(
+        {
+            "output_modalities": ["text"],
+            "max_output_tokens": 2,
+            "audio": {"output": {"voice": "ash"}},
+            "instructions": "Short.",
+        }
+    )
+    response = only(events, "response.done")["response"]
+    assert (response["output_modalities"], response["max_output_tokens"], response["status"]) == (
+        ["text"],
+        2,
+        "incomplete",
+    )
+    assert response["audio"]["output"]["voice"] == "ash" and llm.requests[-1].messages[0].content == "Short."
+
+
+async def test_parallel_tool_calls_false_stops_after_one_call() -> None:
+    calls = (ScriptedToolCall("get_weather", {"city": "Oslo"}), ScriptedToolCall("get_weather", {"city": "Rome"}))
+    harness = await ga(
+        SessionConfig.model_validate({"model": "gpt-realtime", "tools": [WEATHER]}),
+        llm=ScriptedLLM([ScriptedTurn(tool_calls=calls), ScriptedTurn(tool_calls=calls)]),
+    )
+    both = only(await harness.response(), "response.done")["response"]["output"]
+    one = only(await harness.response({"parallel_tool_calls": False}), "response.done")["response"]["output"]
+    assert (len(both), len(one)) == (2, 1)
+
+
+async def test_ga_items_are_accepted_and_images_refused() -> None:
+    harness = await ga()
+    assistant = await harness.request(
+        {
+            "type": "conversation.item.create",
+            "item": {
+                "type": "message",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": "Earlier answer."}],
+            },
+        }
+    )
+    assert only(assistant, "conversation.item.done")["item"]["content"][0]["type"] == "output_text"
+    image = await harness.request(
+        {
+            "type": "conversation.item.create",
+            "item": {
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "input_image", "image_url": "data:image/png;base64,"}],
+            },
+        }
+    )
+    error = only(image, "error")["error"]
+    assert (error["code"], error["param"]) == ("unsupported_parameter", "item.content[0].type")
+
+
+async def test_idle_timeout_prompts_a_response_after_silence() -> None:
+    harness = await ga(
+        SessionConfig.model_validate(
+            {
+                "model": "gpt-realtime",
+                "modalities": ["text"],
+                "turn_detection": {"type": "server_vad", "idle_timeout_ms": 5000},
+            }
+        )
+    )
+    await harness.response()
+    for piece in chunks(encode(silence(5600), "pcm16"), "pcm16", 100):
+        await harness.send({"type": "input_audio_buffer.append", "audio": piece})
+    events = await harness.until("response.done")
+    assert types(events)[:5] == [
+        "input_audio_buffer.timeout_triggered",
+        "input_audio_buffer.committed",
+        "conversation.item.added",
+        "conversation.item.done",
+        "response.created",
+    ]
+    timeout = events[0]
+    # checked as each 100 ms append is judged: within one append (and one VAD frame) of the deadline
+    assert timeout["audio_start_ms"] == 0 and 5000 <= timeout["audio_end_ms"] <= 5000 + 100 + 32
+    assert timeout["item_id"] == events[1]["item_id"]
+
+
+# --- transcription sessions --------------------------------------------------------------------------
+
+SPEECH = np.concatenate([silence(500), tone(800), silence(1000)])
+
+
+async def transcription(dialect_ga: bool = True, **fields: Any) -> SessionHarness:
+    config = TranscriptionSessionConfig.model_validate(fields).as_session("gpt-realtime")
+    harness = SessionHarness(config, dialect=GADialect() if dialect_ga else None)
+    await harness.start()
+    return harness
+
+
+async def test_a_transcription_session_transcribes_turns_and_never_responds() -> None:
+    harness = await transcription(include=["item.input_audio_transcription.logprobs"])
+    session = harness.events[0]["session"]
+    assert (session["type"], session["object"]) == ("transcription", "realtime.transcription_session")
+    for piece in chunks(encode(SPEECH, "pcm16"), "pcm16", 40):
+        await harness.send({"type": "input_audio_buffer.append", "audio": piece})
+    events = await harness.until("conversation.item.input_audio_transcription.completed")
+    assert types(events) == [
+        "input_audio_buffer.speech_started",
+        "input_audio_buffer.speech_stopped",
+        "input_audio_buffer.committed",
+        "conversation.item.added",
+        "conversation.item.done",
+        "conversation.item.input_audio_transcription.delta",
+        "conversation.item.input_audio_transcription.completed",
+    ]
+    completed = events[-1]
+    assert completed["transcript"] == "Hello." and completed["logprobs"][0]["token"] == "Hello."
+    assert events[-2]["delta"] == "Hello." and events[-2]["logprobs"] == [
+        {"token": "Hello.", "logprob": 0.0, "bytes": list(b"Hello.")}
+    ]
+    refused = await harness.request({"type": "response.create"})
+    assert only(refused, "error")["error"]["code"] == "unsupported_event"
+
+
+async def test_logprobs_come_only_when_included() -> None:
+    harness = await transcription()
+    for piece in chunks(encode(SPEECH, "pcm16"), "pcm16", 40):
+        await harness.send({"type": "input_audio_buffer.append", "audio": piece})
+    completed = (await harness.until("conversation.item.input_audio_transcription.completed"))[-1]
+    assert "logprobs" not in completed
+
+
+async def test_a_ga_transcription_session_is_updated_with_session_update() -> None:
+    harness = await transcription()
+    events = await harness.request(
+        {
+            "type": "session.update",
+            "session": {
+                "type": "transcription",
+                "audio": {
+                    "input": {
+                        "transcription": {"model": "gpt-4o-transcribe", "language": "en"},
+                        "turn_detection": {"type": "server_vad", "silence_duration_ms": 300, "create_response": True},
+                    }
+                },
+            },
+        }
+    )
+    audio = only(events, "session.updated")["session"]["audio"]["input"]
+    assert audio["transcription"]["model"] == "gpt-4o-transcribe"
+    assert audio["turn_detection"]["create_response"] is False  # a transcription session never responds
+
+
+async def test_a_beta_transcription_session_uses_transcription_session_update() -> None:
+    harness = await transcription(dialect_ga=False)
+    assert harness.events[0]["type"] == "transcription_session.created"
+    events = await harness.request(
+        {
+            "type": "transcription_session.update",
+            "session": {
+                "input_audio_transcription": {"model": "gpt-4o-mini-transcribe"},
+                "input_audio_format": "g711_ulaw",
+            },
+        }
+    )
+    session = only(events, "transcription_session.updated")["session"]
+    assert session["input_audio_transcription"]["model"] == "gpt-4o-mini-transcribe"
+    assert session["input_audio_format"] == "g711_ulaw" and session["client_secret"] is None
+    refused = await harness.request({"type": "transcription_session.update", "session": {"voice": "ash"}})
+    assert only(refused, "error")["error"]["param"] == "session.voice"
