@@ -130,6 +130,28 @@ async def test_what_realtalk_cannot_honour_is_refused_by_name(session: dict[str,
     assert harness.session.config == before
 
 
+@pytest.mark.parametrize(
+    ("session", "param"),
+    [
+        ({"max_output_tokens": 0}, "session.max_output_tokens"),
+        (
+            {"audio": {"input": {"turn_detection": {"type": "server_vad", "threshold": 2}}}},
+            "session.audio.input.turn_detection.threshold",
+        ),
+        ({"audio": {"output": {"voice": "nova"}}}, "session.audio.output.voice"),
+        ({"audio": {"output": {"speed": 3}}}, "session.audio.output.speed"),
+        (
+            {"audio": {"input": {"turn_detection": {"type": "server_vad", "idle_timeout_ms": 100}}}},
+            "session.audio.input.turn_detection.idle_timeout_ms",
+        ),
+    ],
+)
+async def test_errors_name_the_ga_field(session: dict[str, Any], param: str) -> None:
+    harness = await ga()
+    error = only(await update(harness, **session), "error")["error"]
+    assert error["param"] == param and f"'{param}'" in error["message"]
+
+
 async def test_session_type_is_required_and_cannot_change() -> None:
     harness = await ga()
     missing = await harness.request({"type": "session.update", "session": {"instructions": "x"}})

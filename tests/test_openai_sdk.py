@@ -117,3 +117,65 @@ async def test_sdk_transcription_session_minting(server: LiveServer) -> None:
     assert minted.client_secret.value.startswith("ek_")
     assert minted.input_audio_transcription is not None
     assert minted.input_audio_transcription.model == "gpt-4o-mini-transcribe"
+
+
+# --- the GA client (`client.realtime`) ---------------------------------------------------------------
+
+
+async def test_ga_sdk_text_turn_and_function_call_round_trip(server: LiveServer) -> None:
+    client = sdk(server)
+    async with client.realtime.connect(model="gpt-realtime") as conn:
+        await conn.session.update(session={"type": "realtime", "output_modalities": ["text"], "tools": [WEATHER]})  # type: ignore[list-item]
+        await conn.conversation.item.create(
+            item={"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Hi!"}]}
+        )
+        await conn.response.create()
+        text = ""
+        async for event in conn:
+            if event.type == "response.output_text.delta":
+                text += event.delta
+            if event.type == "response.done":
+                break
+        assert text == "Hello from realtalk."
+        await conn.response.create()
+        call: Any = None
+        async for event in conn:
+            if event.type == "response.function_call_arguments.done":
+                call = event
+            if event.type == "response.done":
+                break
+        assert call is not None and call.name == "get_weather" and json.loads(call.arguments) == {"city": "Paris"}
+        await conn.conversation.item.create(
+            item={"type": "function_call_output", "call_id": call.call_id, "output": '{"sky": "clear"}'}
+        )
+        await conn.response.create()
+        async for event in conn:
+            if event.type == "response.output_text.done":
+                assert event.text == 'The tool returned: {"sky": "clear"}'
+            if event.type == "response.done":
+                assert event.response.status == "completed"
+                break
+
+
+async def test_ga_client_secret_opens_sessions_with_its_config(server: LiveServer) -> None:
+    secret = await sdk(server).realtime.client_secrets.create(
+        session={"type": "realtime", "instructions": "Be kind.", "audio": {"output": {"voice": "coral"}}}
+    )
+    assert secret.value.startswith("ek_") and secret.session.type == "realtime"
+    for _ in range(2):  # one secret opens several sessions until it expires
+        async with sdk(server, secret.value).realtime.connect(model="gpt-realtime") as conn:
+            async for event in conn:
+                assert event.type == "session.created" and event.session.type == "realtime"
+                assert event.session.instructions == "Be kind." and event.session.audio.output.voice == "coral"  # type: ignore[union-attr]
+                break
+
+
+async def test_ga_transcription_secret(server: LiveServer) -> None:
+    secret = await sdk(server).realtime.client_secrets.create(
+        session={"type": "transcription", "audio": {"input": {"transcription": {"model": "gpt-4o-transcribe"}}}}
+    )
+    assert secret.session.type == "transcription"
+    async with sdk(server, secret.value).realtime.connect(model="gpt-realtime") as conn:
+        async for event in conn:
+            assert event.type == "session.created" and event.session.type == "transcription"
+            break

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from openai.types.beta.realtime.session_create_response import SessionCreateResponse
 from openai.types.beta.realtime.transcription_session import TranscriptionSession
+from openai.types.realtime.client_secret_create_response import ClientSecretCreateResponse
 
 from realtalk.config import Settings
 from realtalk.server.app import create_app
@@ -188,3 +189,63 @@ async def test_transcription_session_fields_are_validated(
     client: httpx.AsyncClient, body: dict[str, Any], code: str, param: str
 ) -> None:
     assert_error(await client.post("/v1/realtime/transcription_sessions", json=body), 400, code, param)
+
+
+# --- GA: POST /v1/realtime/client_secrets -----------------------------------------------------------
+
+
+async def test_client_secrets_mint_a_ga_session_for_ten_minutes_by_default() -> None:
+    http, clock = client_for()
+    async with http:
+        response = await http.post(
+            "/v1/realtime/client_secrets",
+            json={"session": {"type": "realtime", "instructions": "Hi.", "audio": {"output": {"voice": "sage"}}}},
+        )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    ClientSecretCreateResponse.model_validate(body, strict=True)
+    assert body["value"].startswith("ek_") and body["expires_at"] == int(clock.now()) + 600
+    session = body["session"]
+    assert (session["type"], session["object"], session["instructions"]) == ("realtime", "realtime.session", "Hi.")
+    assert session["audio"]["output"]["voice"] == "sage" and session["id"].startswith("sess_")
+
+
+async def test_client_secrets_mint_transcription_sessions() -> None:
+    http, _ = client_for()
+    async with http:
+        response = await http.post(
+            "/v1/realtime/client_secrets",
+            json={
+                "expires_after": {"anchor": "created_at", "seconds": 30},
+                "session": {"type": "transcription", "audio": {"input": {"format": {"type": "audio/pcmu"}}}},
+            },
+        )
+    body = response.json()
+    ClientSecretCreateResponse.model_validate(body, strict=True)
+    assert body["session"]["object"] == "realtime.transcription_session"
+    assert body["session"]["audio"]["input"]["format"] == {"type": "audio/pcmu"}
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "param"),
+    [
+        ({"expires_after": {"anchor": "created_at", "seconds": 5}}, "invalid_value", "expires_after.seconds"),
+        ({"session": {"instructions": "x"}}, "missing_required_parameter", "session.type"),
+        ({"session": {"type": "realtime", "voice": "ash"}}, "unknown_parameter", "session.voice"),
+        (
+            {"session": {"type": "realtime", "tools": [{"type": "mcp", "server_label": "s"}]}},
+            "unsupported_parameter",
+            "session.tools[0].type",
+        ),
+        ({"session": {"type": "transcription", "instructions": "x"}}, "unknown_parameter", "session.instructions"),
+        (
+            {"session": {"type": "realtime", "max_output_tokens": 0}},
+            "invalid_value",
+            "session.max_output_tokens",
+        ),
+    ],
+)
+async def test_client_secret_requests_are_validated(
+    client: httpx.AsyncClient, body: dict[str, Any], code: str, param: str
+) -> None:
+    assert_error(await client.post("/v1/realtime/client_secrets", json=body), 400, code, param)

@@ -126,9 +126,12 @@ async def test_tool_choice_accepts_the_object_form_of_a_function() -> None:
     assert only(events, "session.updated")["session"]["tool_choice"] == "lookup"
 
 
-async def test_the_model_cannot_be_changed() -> None:
+async def test_the_model_may_be_named_until_the_first_response_then_not_changed() -> None:
     harness = await started()
-    same = await harness.request({"type": "session.update", "session": {"model": "gpt-4o-realtime-preview"}})
+    named = await harness.request({"type": "session.update", "session": {"model": "gpt-4o-mini-realtime-preview"}})
+    assert only(named, "session.updated")["session"]["model"] == "gpt-4o-mini-realtime-preview"
+    await harness.response({"modalities": ["text"]})
+    same = await harness.request({"type": "session.update", "session": {"model": "gpt-4o-mini-realtime-preview"}})
     assert types(same) == ["session.updated"]
     events = await harness.request({"type": "session.update", "session": {"model": "gpt-realtime"}})
     error = only(events, "error")["error"]

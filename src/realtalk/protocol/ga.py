@@ -47,6 +47,35 @@ _WHY: dict[str, str] = {
 }
 
 
+# Where each session setting lives in GA, for naming it in errors (the session validates in its own names).
+_GA_PATHS = {
+    "modalities": "output_modalities",
+    "max_response_output_tokens": "max_output_tokens",
+    "input_audio_format": "audio.input.format",
+    "input_audio_noise_reduction": "audio.input.noise_reduction",
+    "input_audio_transcription": "audio.input.transcription",
+    "turn_detection": "audio.input.turn_detection",
+    "output_audio_format": "audio.output.format",
+    "voice": "audio.output.voice",
+    "speed": "audio.output.speed",
+}
+
+
+def ga_error(exc: ProtocolError) -> ProtocolError:
+    """The same error with `param` (and the message quoting it) in GA's names."""
+    param = exc.param
+    if param is None:
+        return exc
+    head, _, rest = param.partition(".")
+    if head not in ("session", "response") or not rest:
+        return exc
+    field, _, tail = rest.replace("[", ".[").partition(".")
+    if field not in _GA_PATHS:
+        return exc
+    renamed = f"{head}.{_GA_PATHS[field]}" + (("." + tail).replace(".[", "[") if tail else "")
+    return ProtocolError(exc.message.replace(f"'{param}'", f"'{renamed}'"), code=exc.code, param=renamed, type=exc.type)
+
+
 def refuse(param: str, reason: str) -> ProtocolError:
     return ProtocolError(f"'{param}' is not supported: {_WHY[reason]}.", code="unsupported_parameter", param=param)
 
@@ -236,7 +265,10 @@ def session_config(session: Any, defaults: dict[str, Any]) -> SessionConfig:
 
 def validated_merge(base: SessionConfig, patch: dict[str, Any], param: str) -> SessionConfig:
     merged = {**base.model_dump(round_trip=True), **patch}
-    return validated(SessionConfig, merged, param)
+    try:
+        return validated(SessionConfig, merged, param)
+    except ProtocolError as exc:
+        raise ga_error(exc) from None
 
 
 def item_param(item: Any, param: str) -> Any:
@@ -437,7 +469,24 @@ def _item_created(e: ev.ItemCreated) -> list[dict[str, Any]]:
     return [added, {**added, "type": "conversation.item.done"}]
 
 
+def _error(e: ev.Error) -> list[dict[str, Any]]:
+    renamed = ga_error(ProtocolError(e.message, code=e.code or "", param=e.param, type=e.type))
+    return [
+        {
+            "type": "error",
+            "error": {
+                "type": e.type,
+                "code": e.code,
+                "message": renamed.message,
+                "param": renamed.param,
+                "event_id": e.event_id,
+            },
+        }
+    ]
+
+
 _ENCODERS: dict[type[Any], Callable[[Any], list[dict[str, Any]]]] = {
+    ev.Error: _error,
     ev.SessionCreated: lambda e: [{"type": "session.created", "session": session_object(e.session)}],
     ev.SessionUpdated: lambda e: [{"type": "session.updated", "session": session_object(e.session)}],
     ev.ItemCreated: _item_created,

@@ -83,6 +83,7 @@ class RealtimeSession:
         self._responses: dict[str, ResponseRun] = {}
         self._transcriptions: dict[str, asyncio.Task[None]] = {}
         self._audio_sent = False
+        self._responded = False  # until then the model name (a label here) may still be set
         self._expiry: asyncio.Task[None] | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------------
@@ -164,9 +165,9 @@ class RealtimeSession:
                 code="invalid_value",
                 param="session.type",
             )
-        if "model" in patch and patch["model"] != self.config.model:
+        if "model" in patch and patch["model"] != self.config.model and self._responded:
             raise ProtocolError(
-                "The session's model cannot be changed; open a new session instead.",
+                "The session's model cannot be changed once it has responded; open a new session instead.",
                 code="invalid_value",
                 param="session.model",
             )
@@ -308,6 +309,7 @@ class RealtimeSession:
                 f"At most {self.limits.max_parallel_responses} responses may run at once in a session.",
                 code="too_many_responses",
             )
+        self._responded = True
         run = ResponseRun(
             self._plan(params), self.engines, self._emit, self._limiter, self._audio_went_out, self._forget
         )
