@@ -109,3 +109,22 @@ async def test_the_session_ends_at_its_maximum_duration(server: LiveServer, cloc
     assert error["type"] == "error" and error["error"]["code"] == "session_expired"
     await asyncio.wait_for(client.connection.wait_closed(), 5)
     assert client.connection.close_code == 1000
+
+
+async def test_ga_is_served_to_clients_without_the_beta_header(server: LiveServer) -> None:
+    client = await RealtimeClient.open(server.ws_url + "?model=gpt-realtime", ga=True)
+    created = await client.receive()
+    assert created["type"] == "session.created" and created["session"]["type"] == "realtime"
+    await client.close()
+
+
+async def test_intent_transcription_opens_a_transcription_session(server: LiveServer) -> None:
+    client = await RealtimeClient.open(server.ws_url + "?intent=transcription", ga=True)
+    session = (await client.receive())["session"]
+    assert (session["type"], session["object"]) == ("transcription", "realtime.transcription_session")
+    await client.send({"type": "response.create"})
+    assert (await client.until("error"))[-1]["error"]["code"] == "unsupported_event"
+    await client.close()
+    beta = await RealtimeClient.open(server.ws_url + "?intent=transcription")
+    assert (await beta.receive())["type"] == "transcription_session.created"
+    await beta.close()
