@@ -13,7 +13,7 @@ from realtalk.protocol import events as ev
 from realtalk.protocol import ids
 from realtalk.protocol.errors import ProtocolError, validated
 from realtalk.protocol.items import Content, Item, ItemParam, decode_base64
-from realtalk.protocol.session_config import NamedFunction, SessionConfig, StrictModel
+from realtalk.protocol.session_config import NamedFunction, SessionConfig, StrictModel, transcription_view
 
 
 class _Envelope(StrictModel):
@@ -157,15 +157,15 @@ def session_object(info: ev.SessionInfo) -> dict[str, Any]:
 
 def transcription_session_object(config: SessionConfig) -> dict[str, Any]:
     """The beta transcription session; over a WebSocket `client_secret` is null, as OpenAI's example shows."""
-    td = config.turn_detection
-    transcription = config.input_audio_transcription
+    view = transcription_view(config)
+    turn_detection = view["turn_detection"]
     return {
-        "modalities": list(config.modalities),
-        "input_audio_format": config.input_audio_format,
-        "input_audio_transcription": transcription.model_dump() if transcription else None,
+        "modalities": view["modalities"],
+        "input_audio_format": view["input_audio_format"],
+        "input_audio_transcription": view["input_audio_transcription"],
         "turn_detection": None
-        if td is None
-        else td.model_dump(include={"type", "threshold", "prefix_padding_ms", "silence_duration_ms"}),
+        if turn_detection is None
+        else {k: v for k, v in turn_detection.items() if k != "eagerness"},
         "client_secret": None,
     }
 
