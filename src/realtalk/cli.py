@@ -45,6 +45,19 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", help="where assembled model files are kept (REALTALK_DATA_DIR)")
     serve.add_argument("--threads", type=int, help="CPU threads per model (REALTALK_THREADS, default 2)")
     serve.add_argument("--seed", type=int, help="sampling seed of the embedded LLM, for reproducible answers")
+    for kind, what in (("llm", "chat"), ("stt", "transcription"), ("tts", "speech")):
+        upper = kind.upper()
+        serve.add_argument(
+            f"--{kind}-url",
+            help=f"base URL of an OpenAI-compatible {what} server, for --{kind} remote (REALTALK_{upper}_URL)",
+        )
+        serve.add_argument(f"--{kind}-api-key", help=f"its API key (REALTALK_{upper}_API_KEY)")
+        serve.add_argument(f"--{kind}-model", help=f"the model it should run (REALTALK_{upper}_MODEL)")
+    serve.add_argument("--tts-voices", help="OpenAI voice → backend voice: alloy=af_bella,echo=am_adam")
+    serve.add_argument("--tts-sample-rate", type=int, help="sample rate of the speech server's pcm (24000)")
+    serve.add_argument("--remote-connect-timeout", type=float, help="seconds to connect to a backend (5)")
+    serve.add_argument("--remote-read-timeout", type=float, help="seconds a backend may stay silent (30)")
+    serve.add_argument("--remote-retries", type=int, help="retries when a backend cannot be reached (2)")
     serve.add_argument("--default-model", help="model name when a client names none (REALTALK_DEFAULT_MODEL)")
     serve.add_argument("--instructions", help="default session instructions (REALTALK_INSTRUCTIONS)")
     serve.add_argument(

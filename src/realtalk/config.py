@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from realtalk.engines.embedded.packages import default_data_dir
 from realtalk.engines.registry import PRESETS, EngineChoice
+from realtalk.engines.remote.http import RemoteEndpoint
 
 
 class Settings(BaseSettings):
@@ -29,6 +30,22 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=default_data_dir, description="where assembled model files live")
     threads: int = Field(2, ge=1, le=64, description="CPU threads per model")
     seed: int | None = Field(None, ge=0, description="sampling seed of the embedded LLM (reproducible answers)")
+    llm_url: str | None = Field(None, description="base URL of an OpenAI-compatible chat server (--llm remote)")
+    llm_api_key: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    stt_url: str | None = Field(None, description="base URL of an OpenAI-compatible transcription server")
+    stt_api_key: str | None = None
+    stt_model: str = "whisper-1"
+    tts_url: str | None = Field(None, description="base URL of an OpenAI-compatible speech server")
+    tts_api_key: str | None = None
+    tts_model: str = "tts-1"
+    tts_voices: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict, description="OpenAI voice → backend voice, e.g. alloy=af_bella,echo=am_adam"
+    )
+    tts_sample_rate: int = Field(24_000, ge=8_000, le=48_000, description="rate of the backend's raw pcm")
+    remote_connect_timeout: float = Field(5.0, gt=0)
+    remote_read_timeout: float = Field(30.0, gt=0)
+    remote_retries: int = Field(2, ge=0, le=10)
     transcript: str = Field("Hello.", description="what the scripted STT hears")
     default_model: str = "gpt-realtime"
     instructions: str | None = None
@@ -44,6 +61,31 @@ class Settings(BaseSettings):
             return [key.strip() for key in value.split(",") if key.strip()]
         return value
 
+    @field_validator("tts_voices", mode="before")
+    @classmethod
+    def _voice_map(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            pairs = [pair.split("=", 1) for pair in value.split(",") if pair.strip()]
+            if any(len(pair) != 2 for pair in pairs):
+                raise ValueError("expected name=voice pairs separated by commas")
+            return {name.strip(): voice.strip() for name, voice in pairs}
+        return value
+
+    def _endpoint(self, kind: str) -> RemoteEndpoint | None:
+        url = getattr(self, f"{kind}_url")
+        if url is None:
+            return None
+        return RemoteEndpoint(
+            base_url=url,
+            model=getattr(self, f"{kind}_model"),
+            api_key=getattr(self, f"{kind}_api_key"),
+            connect_timeout=self.remote_connect_timeout,
+            read_timeout=self.remote_read_timeout,
+            retries=self.remote_retries,
+            voices=self.tts_voices if kind == "tts" else {},
+            sample_rate=self.tts_sample_rate,
+        )
+
     def engine_choice(self) -> EngineChoice:
         preset = PRESETS[self.engines]
         return EngineChoice(
@@ -56,6 +98,7 @@ class Settings(BaseSettings):
             data_dir=self.data_dir,
             threads=self.threads,
             seed=self.seed,
+            remote={kind: e for kind in ("llm", "stt", "tts") if (e := self._endpoint(kind)) is not None},
         )
 
     @property

@@ -114,9 +114,17 @@ class TranscriptDelta:
 
 
 @dataclass(frozen=True)
+class Segment:
+    start: float  # seconds
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
 class TranscriptFinal:
     text: str
     logprobs: Sequence[tuple[str, float]] = field(default_factory=tuple)
+    segments: Sequence[Segment] = field(default_factory=tuple)  # empty: the engine gives no timings
 
 
 TranscriptEvent = TranscriptDelta | TranscriptFinal

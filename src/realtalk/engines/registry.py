@@ -16,6 +16,7 @@ import numpy as np
 
 from realtalk.engines.base import ChatMessage, LLMEngine, LLMRequest, STTEngine, TTSEngine, VADEngine
 from realtalk.engines.embedded.packages import default_data_dir
+from realtalk.engines.remote.http import RemoteEndpoint
 from realtalk.engines.scripted.llm import ScriptedLLM
 from realtalk.engines.scripted.stt import ScriptedSTT
 from realtalk.engines.scripted.tts import ToneTTS
@@ -45,6 +46,7 @@ class EngineChoice:
     data_dir: Path = field(default_factory=default_data_dir)
     threads: int = 2
     seed: int | None = None
+    remote: dict[str, RemoteEndpoint] = field(default_factory=dict)
 
 
 PRESETS: dict[str, dict[str, str]] = {
@@ -87,6 +89,31 @@ def _piper(choice: EngineChoice) -> TTSEngine:
     return PiperTTS(threads=choice.threads)
 
 
+def _endpoint(choice: EngineChoice, kind: str) -> RemoteEndpoint:
+    endpoint = choice.remote.get(kind)
+    if endpoint is None:
+        raise ValueError(f"--{kind} remote needs --{kind}-url (the base URL of an OpenAI-compatible server)")
+    return endpoint
+
+
+def _remote_llm(choice: EngineChoice) -> LLMEngine:
+    from realtalk.engines.remote.llm import RemoteLLM
+
+    return RemoteLLM(_endpoint(choice, "llm"))
+
+
+def _remote_stt(choice: EngineChoice) -> STTEngine:
+    from realtalk.engines.remote.stt import RemoteSTT
+
+    return RemoteSTT(_endpoint(choice, "stt"))
+
+
+def _remote_tts(choice: EngineChoice) -> TTSEngine:
+    from realtalk.engines.remote.tts import RemoteTTS
+
+    return RemoteTTS(_endpoint(choice, "tts"))
+
+
 def _scripted_llm(choice: EngineChoice) -> LLMEngine:
     return ScriptedLLM.from_file(choice.script) if choice.script else ScriptedLLM()
 
@@ -97,9 +124,10 @@ _BUILDERS: dict[str, dict[str, Callable[[EngineChoice], Any]]] = {
         "scripted": lambda c: ScriptedSTT(c.transcript),
         "whisper-tiny.en": _whisper("tiny.en"),
         "whisper-base": _whisper("base"),
+        "remote": _remote_stt,
     },
-    "llm": {"scripted": _scripted_llm, "smollm2": _smollm2},
-    "tts": {"scripted": lambda c: ToneTTS(), "kokoro": _kokoro, "piper": _piper},
+    "llm": {"scripted": _scripted_llm, "smollm2": _smollm2, "remote": _remote_llm},
+    "tts": {"scripted": lambda c: ToneTTS(), "kokoro": _kokoro, "piper": _piper, "remote": _remote_tts},
 }
 
 

@@ -29,6 +29,7 @@ from realtalk.protocol.session_config import (
 from realtalk.protocol.wire import Dialect
 from realtalk.server.auth import Authenticator, AuthError, Principal, bearer_token, subprotocol_token
 from realtalk.server.errors import error_response, protocol_error_response
+from realtalk.server.openai_api import add_openai_routes
 from realtalk.server.secrets import InMemorySecretStore, SecretStore, StoredSecret
 from realtalk.server.sessions import SessionRegistry
 from realtalk.session.response import Emit
@@ -111,6 +112,8 @@ def create_app(
         config = ga.session_config(minted.session, defaults=_defaults(settings))
         secret, info = await mint(minted.expires_after.seconds, config)
         return JSONResponse({"value": secret, "expires_at": info.expires_at, "session": ga.session_object(info)})
+
+    add_openai_routes(app, engines, auth, settings)
 
     @app.websocket("/v1/realtime")
     async def realtime(websocket: WebSocket) -> None:

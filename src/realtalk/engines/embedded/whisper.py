@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from realtalk.engines.base import Samples, TranscriptDelta, TranscriptEvent, TranscriptFinal
+from realtalk.engines.base import Samples, Segment, TranscriptDelta, TranscriptEvent, TranscriptFinal
 from realtalk.engines.embedded.packages import ModelInfo, join_parts, located, package_dir
 
 SAMPLE_RATE = 16_000
@@ -77,7 +77,7 @@ class WhisperSTT:
         if language not in (None, "en") and not self.multilingual:
             raise ValueError(f"this Whisper model understands English only, not '{language}'")
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[tuple[str, list[tuple[str, float]]] | BaseException | None] = asyncio.Queue()
+        queue: asyncio.Queue[tuple[Segment, list[tuple[str, float]]] | BaseException | None] = asyncio.Queue()
 
         def decode() -> None:
             try:
@@ -92,20 +92,22 @@ class WhisperSTT:
                 )
                 for segment in segments:
                     words = [(w.word, math.log(max(w.probability, 1e-9))) for w in segment.words or []]
-                    loop.call_soon_threadsafe(queue.put_nowait, (segment.text, words))
+                    timed = Segment(float(segment.start), float(segment.end), segment.text.strip())
+                    loop.call_soon_threadsafe(queue.put_nowait, (timed, words))
                 loop.call_soon_threadsafe(queue.put_nowait, None)
             except BaseException as exc:  # handed to the awaiting coroutine
                 loop.call_soon_threadsafe(queue.put_nowait, exc)
 
         # If the caller stops listening, the decode thread finishes its current segment on its own.
         loop.run_in_executor(self._executor, decode)
-        text, logprobs = "", []
+        text, logprobs, segments = "", [], []
         while (item := await queue.get()) is not None:
             if isinstance(item, BaseException):
                 raise item
-            piece, words = item
-            piece = piece if text else piece.lstrip()
+            segment, words = item
+            piece = (" " if text else "") + segment.text
             text += piece
             logprobs += words
+            segments.append(segment)
             yield TranscriptDelta(piece, tuple(words))
-        yield TranscriptFinal(text.strip(), tuple(logprobs))
+        yield TranscriptFinal(text, tuple(logprobs), tuple(segments))

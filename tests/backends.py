@@ -1,0 +1,110 @@
+"""Backends for the remote-engine tests: a second realtalk process, and a backend that fails on demand."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+from tests.live import LiveServer
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def realtalk_process(*args: str) -> Iterator[str]:
+    """`realtalk serve` in its own process on a free loopback port; yields its base URL (…/v1)."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "realtalk", "serve", "--port", str(port), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the backend realtalk did not start")
+            time.sleep(0.1)
+        yield base + "/v1"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+class FaultyBackend:
+    """OpenAI-compatible routes that misbehave as `mode` says: ok, http500, http400, hang, break."""
+
+    def __init__(self) -> None:
+        self.mode = "ok"
+        self.app = FastAPI()
+        self.app.post("/v1/chat/completions")(self._chat)
+        self.app.post("/v1/audio/speech")(self._speech)
+        self.app.post("/v1/audio/transcriptions")(self._transcriptions)
+
+    async def _misbehave(self) -> Response | None:
+        if self.mode == "http500":
+            return JSONResponse({"error": {"message": "the GPU caught fire"}}, status_code=500)
+        if self.mode == "http400":
+            return JSONResponse({"error": {"message": "model 'x' does not exist"}}, status_code=400)
+        if self.mode == "hang":
+            await asyncio.sleep(2)  # far past the client's read timeout
+        return None
+
+    async def _chat(self, request: Request) -> Response:
+        if (failure := await self._misbehave()) is not None:
+            return failure
+
+        async def events() -> AsyncIterator[bytes]:
+            for word in ["Fine", " words", " here."]:
+                yield f"data: {json.dumps({'choices': [{'index': 0, 'delta': {'content': word}}]})}\n\n".encode()
+                if self.mode == "break":
+                    raise ConnectionResetError("backend crashed mid-stream")
+            yield b'data: {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}\n\n'
+            yield b"data: [DONE]\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    async def _speech(self, request: Request) -> Response:
+        if (failure := await self._misbehave()) is not None:
+            return failure
+
+        async def audio() -> AsyncIterator[bytes]:
+            yield b"\x10\x00" * 2400
+            if self.mode == "break":
+                raise ConnectionResetError("backend crashed mid-stream")
+            yield b"\x10\x00" * 2400
+
+        return StreamingResponse(audio(), media_type="audio/pcm")
+
+    async def _transcriptions(self, request: Request) -> Response:
+        if (failure := await self._misbehave()) is not None:
+            return failure
+        await request.form()
+        return JSONResponse({"text": "Heard fine."})
+
+    @contextmanager
+    def running(self) -> Iterator[str]:
+        with LiveServer(self.app) as live:
+            yield f"{live.http_url}/v1"
