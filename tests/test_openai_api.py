@@ -1,0 +1,168 @@
+"""realtalk's own OpenAI endpoints, through the official SDK: transcriptions, speech, chat, models."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import av
+import numpy as np
+import pytest
+from openai import AsyncOpenAI, BadRequestError
+
+from realtalk.audio.files import OUTPUT_FORMATS, StreamingEncoder, decode, wav_header
+from realtalk.config import Settings
+from realtalk.engines.base import Samples, TranscriptEvent, TranscriptFinal
+from realtalk.server.app import create_app
+from tests.harness import scripted_engines
+from tests.live import LiveServer
+from tests.signals import tone
+
+pytestmark = pytest.mark.live
+SECOND = tone(1000, rate=24_000, freq=440.0)
+
+
+class RecordingSTT:
+    """Hears what it is sent and says how long it was."""
+
+    sample_rate = 16_000
+
+    def __init__(self) -> None:
+        self.heard: list[Samples] = []
+
+    async def transcribe(
+        self, audio: Samples, *, language: str | None, prompt: str | None
+    ) -> AsyncIterator[TranscriptEvent]:
+        self.heard.append(audio)
+        yield TranscriptFinal(f"{len(audio) / self.sample_rate:.1f} seconds")
+
+
+@pytest.fixture
+def stt() -> RecordingSTT:
+    return RecordingSTT()
+
+
+@pytest.fixture
+def client(stt: RecordingSTT) -> Iterator[AsyncOpenAI]:
+    app = create_app(Settings(engines="scripted", api_key=["sk-api"]), engines=scripted_engines(stt=stt))
+    with LiveServer(app) as live:
+        yield AsyncOpenAI(api_key="sk-api", base_url=f"{live.http_url}/v1")
+
+
+def audio_file(kind: str) -> bytes:
+    """One second of tone in each container a client may upload."""
+    pcm = SECOND.astype("<i2").tobytes()
+    if kind == "wav":
+        return wav_header(24_000, len(pcm)) + pcm
+    if kind == "webm":
+        sink = io.BytesIO()
+        with av.open(sink, mode="w", format="webm") as container:
+            stream = container.add_stream("libopus", rate=48_000, layout="mono")
+            frame = av.AudioFrame.from_ndarray(
+                decode(wav_header(24_000, len(pcm)) + pcm, 48_000).reshape(1, -1), format="s16", layout="mono"
+            )
+            frame.sample_rate = 48_000
+            for packet in [*stream.encode(frame), *stream.encode(None)]:
+                container.mux(packet)
+        return sink.getvalue()
+    name = {"ogg": "opus"}.get(kind, kind)
+    encoder = StreamingEncoder(OUTPUT_FORMATS[name], 24_000)
+    return encoder.encode(SECOND) + encoder.encode(np.zeros(0, dtype=np.int16), last=True)
+
+
+@pytest.mark.parametrize("kind", ["wav", "mp3", "flac", "ogg", "webm"])
+async def test_transcriptions_accept_each_audio_container(client: AsyncOpenAI, stt: RecordingSTT, kind: str) -> None:
+    result = await client.audio.transcriptions.create(model="whisper-1", file=(f"speech.{kind}", audio_file(kind)))
+    assert result.text.endswith(" seconds")
+    assert abs(len(stt.heard[0]) - 16_000) < 1_600  # decoded to 16 kHz mono (codec padding aside)
+
+
+@pytest.mark.parametrize("response_format", ["json", "text", "verbose_json", "srt", "vtt"])
+async def test_transcriptions_in_every_response_format(client: AsyncOpenAI, response_format: str) -> None:
+    result: Any = await client.audio.transcriptions.create(
+        model="whisper-1", file=("a.wav", audio_file("wav")), response_format=response_format
+    )  # type: ignore[call-overload]
+    if response_format == "json":
+        assert result.text == "1.0 seconds"
+    elif response_format == "text":
+        assert result.strip() == "1.0 seconds"
+    elif response_format == "verbose_json":
+        assert result.duration == pytest.approx(1.0, abs=0.01) and result.segments[0].text == "1.0 seconds"
+    elif response_format == "srt":
+        assert result.startswith("1\n00:00:00,000 --> 00:00:01,000\n1.0 seconds")
+    else:
+        assert result.startswith("WEBVTT\n\n00:00:00.000 --> 00:00:01.000\n1.0 seconds")
+
+
+async def test_a_file_that_is_not_audio_is_refused(client: AsyncOpenAI) -> None:
+    with pytest.raises(BadRequestError) as refused:
+        await client.audio.transcriptions.create(model="whisper-1", file=("a.wav", b"not audio at all"))
+    assert refused.value.body["param"] == "file"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("response_format", ["pcm", "wav", "mp3", "opus", "flac", "aac"])
+async def test_speech_in_every_response_format(client: AsyncOpenAI, response_format: str) -> None:
+    text = "Hello there. This is realtalk."  # the scripted TTS: 20 ms a character
+    speech = await client.audio.speech.create(model="tts-1", input=text, voice="alloy", response_format=response_format)  # type: ignore[arg-type]
+    data = speech.content
+    seconds = len(data) / 48_000 if response_format == "pcm" else len(decode(data, 24_000)) / 24_000
+    expected = sum(len(c.strip()) for c in ["Hello there.", "This is realtalk."]) * 0.02
+    assert abs(seconds - expected) < 0.1
+
+
+async def test_speech_streams_before_it_is_finished(client: AsyncOpenAI) -> None:
+    text = "First sentence here. " * 6
+    async with client.audio.speech.with_streaming_response.create(
+        model="tts-1", input=text, voice="echo", response_format="pcm"
+    ) as response:
+        chunks = [chunk async for chunk in response.iter_bytes()]
+    assert len(chunks) > 1 and sum(map(len, chunks)) == len("First sentence here.") * 6 * 20 * 48
+
+
+async def test_speech_validates_its_request(client: AsyncOpenAI) -> None:
+    with pytest.raises(BadRequestError) as refused:
+        await client.audio.speech.create(model="tts-1", input="hi", voice="nova", response_format="mp3")  # type: ignore[arg-type]
+    assert refused.value.body["param"] == "voice"  # type: ignore[index]
+
+
+async def test_chat_completion(client: AsyncOpenAI) -> None:
+    result = await client.chat.completions.create(model="any", messages=[{"role": "user", "content": "hi"}])
+    assert result.choices[0].message.content == "You said: hi" and result.choices[0].finish_reason == "stop"
+    assert result.usage is not None and result.usage.completion_tokens == 3
+
+
+async def test_streamed_chat_completion_with_usage(client: AsyncOpenAI) -> None:
+    stream = await client.chat.completions.create(
+        model="any", messages=[{"role": "user", "content": "hi"}], stream=True, stream_options={"include_usage": True}
+    )
+    chunks = [chunk async for chunk in stream]
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "You said: hi"
+    assert chunks[-1].usage is not None and chunks[-1].usage.total_tokens > 0
+
+
+async def test_chat_completion_tool_call(client: AsyncOpenAI) -> None:
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "lookup",
+            "parameters": {"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]},
+        },
+    }
+    result = await client.chat.completions.create(
+        model="any", messages=[{"role": "user", "content": "find x"}], tools=[tool], tool_choice="required"
+    )  # type: ignore[list-item]
+    call = result.choices[0].message.tool_calls[0]  # type: ignore[index]
+    assert call.function.name == "lookup" and json.loads(call.function.arguments) == {"q": "example"}  # type: ignore[union-attr]
+    assert result.choices[0].finish_reason == "tool_calls"
+
+
+async def test_models_are_listed(client: AsyncOpenAI) -> None:
+    assert "gpt-realtime" in [model.id async for model in client.models.list()]
+
+
+async def test_the_endpoints_need_the_api_key(client: AsyncOpenAI) -> None:
+    stranger = client.with_options(api_key="sk-wrong")
+    with pytest.raises(Exception, match="401"):
+        await stranger.chat.completions.create(model="any", messages=[{"role": "user", "content": "hi"}])
