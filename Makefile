@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: serve test lint format install test-tools clean
+.PHONY: serve test lint format install test-tools bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "realtalk needs Python 3.11 or newer")'
@@ -36,6 +36,9 @@ test-tools:
 
 test: lint test-tools
 	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/realtalk bench all --out bench/results
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -7,6 +7,7 @@ import ipaddress
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -67,13 +68,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--max-session-minutes", type=float, help="session length limit (default 30)")
     serve.add_argument("--max-connections", type=int, help="concurrent sessions allowed (default 1000)")
+    bench = commands.add_parser("bench", help="measure latency, capacity and throughput; writes JSON, Markdown, PNG")
+    bench.add_argument("which", choices=["latency", "capacity", "micro", "all"])
+    bench.add_argument("--out", default="bench/results", help="folder for the results (bench/results)")
+    bench.add_argument("--utterances", type=int, default=20, help="spoken questions for latency (20)")
+    bench.add_argument("--stacks", default="embedded,scripted", help="engine presets for latency")
+    bench.add_argument("--max-sessions", type=int, default=256, help="the most sessions capacity tries (256)")
+    bench.add_argument("--levels", help="exact session counts for capacity, e.g. 1,4,16 (no search)")
     models = commands.add_parser("models", help="list the embedded models: package, version, size, path")
     models.add_argument("--data-dir", help="where assembled model files are kept (REALTALK_DATA_DIR)")
     return parser
 
 
+BENCH_ONLY = {"command", "which", "out", "utterances", "stacks", "max_sessions", "levels"}
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
-    given: dict[str, Any] = {k: v for k, v in vars(args).items() if v is not None and k != "command"}
+    given: dict[str, Any] = {k: v for k, v in vars(args).items() if v is not None and k not in BENCH_ONLY}
     return Settings(**given)
 
 
@@ -153,6 +164,30 @@ def list_models(settings: Settings) -> None:
     console.print(table)
 
 
+def run_benchmarks(args: argparse.Namespace, settings: Settings) -> None:
+    try:
+        from realtalk.bench import capacity, latency, micro, speech
+    except ImportError as exc:
+        sys.exit(f"realtalk bench needs its extra: pip install 'realtalk[bench]' ({exc.name} is missing)")
+    out = Path(args.out)
+    console = Console()
+    which = {"latency", "capacity", "micro"} if args.which == "all" else {args.which}
+    reports = []
+    if "micro" in which:
+        reports.append(micro.run(out))
+    if which & {"latency", "capacity"}:
+        console.print("synthesizing the spoken questions…")
+        utterances = speech.synthesize(max(args.utterances, 3), data_dir=settings.data_dir)
+        if "latency" in which:
+            reports.append(latency.run(args.stacks.split(","), utterances[: args.utterances], out))
+        if "capacity" in which:
+            levels = [int(n) for n in args.levels.split(",")] if args.levels else None
+            reports.append(capacity.run(utterances, out, args.max_sessions, levels=levels))
+    for report in reports:
+        console.print(f"\n[bold]{report.name}[/bold] → {out}/{report.name}.json, .md, .png")
+        console.print((out / f"{report.name}.md").read_text())
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     try:
@@ -163,3 +198,5 @@ def main(argv: Sequence[str] | None = None) -> None:
         serve(settings)
     elif args.command == "models":
         list_models(settings)
+    elif args.command == "bench":
+        run_benchmarks(args, settings)

@@ -1,0 +1,126 @@
+"""Statistics, result files and plots shared by the benchmarks."""
+
+from __future__ import annotations
+
+import json
+import platform
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import realtalk
+
+
+def percentiles(values: Sequence[float]) -> dict[str, float]:
+    if not values:
+        return {"p50": float("nan"), "p90": float("nan"), "p99": float("nan"), "n": 0}
+    data = np.asarray(values, dtype=float)
+    return {
+        "p50": float(np.percentile(data, 50)),
+        "p90": float(np.percentile(data, 90)),
+        "p99": float(np.percentile(data, 99)),
+        "n": len(values),
+    }
+
+
+def machine() -> dict[str, Any]:
+    """Where the numbers came from."""
+    import os
+
+    import psutil
+
+    return {
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "system": platform.platform(),
+        "realtalk": realtalk.__version__,
+    }
+
+
+@dataclass
+class Report:
+    name: str
+    out: Path
+    results: dict[str, Any] = field(default_factory=dict)
+    table: list[list[str]] = field(default_factory=list)
+    header: list[str] = field(default_factory=list)
+
+    def write(self) -> list[Path]:
+        self.out.mkdir(parents=True, exist_ok=True)
+        data = self.out / f"{self.name}.json"
+        data.write_text(json.dumps({"benchmark": self.name, "machine": machine(), **self.results}, indent=2))
+        markdown = self.out / f"{self.name}.md"
+        lines = ["| " + " | ".join(self.header) + " |", "|" + "---|" * len(self.header)]
+        lines += ["| " + " | ".join(row) + " |" for row in self.table]
+        markdown.write_text("\n".join(lines) + "\n")
+        return [data, markdown]
+
+
+def plot_cdf(series: dict[str, Sequence[float]], title: str, xlabel: str, path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    for label, values in series.items():
+        if values:
+            data = np.sort(np.asarray(values, dtype=float))
+            axes.step(data, np.arange(1, len(data) + 1) / len(data), where="post", label=label)
+    axes.set(title=title, xlabel=xlabel, ylabel="fraction of turns", ylim=(0, 1.02))
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def plot_lines(
+    x: Sequence[float],
+    series: dict[str, Sequence[float]],
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    path: Path,
+    limit: float | None = None,
+) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    for label, values in series.items():
+        axes.plot(x, values, marker="o", label=label)
+    if limit is not None:
+        axes.axhline(limit, color="red", linestyle="--", linewidth=1, label=f"limit {limit:g}")
+    axes.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def plot_bars(labels: Sequence[str], values: Sequence[float], title: str, ylabel: str, path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(8, 4.5))
+    axes.barh(labels, values)
+    axes.set(title=title, xlabel=ylabel)
+    axes.set_xscale("log")
+    axes.grid(alpha=0.3, axis="x")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path

@@ -1,0 +1,65 @@
+"""The benchmark's spoken questions: synthesized once by the embedded Kokoro, trimmed so that where each
+one's speech ends is known to the sample."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from realtalk.engines.base import Samples
+
+RATE = 24_000
+QUESTIONS = (
+    "What is the capital of France?",
+    "How far away is the moon?",
+    "Can you tell me a joke?",
+    "What time is it in Tokyo?",
+    "How do I boil an egg?",
+    "What is the weather like today?",
+    "Who wrote Romeo and Juliet?",
+    "How many legs does a spider have?",
+    "What is two plus two?",
+    "Recommend a good book, please.",
+    "Why is the sky blue?",
+    "How do plants make food?",
+    "What is the tallest mountain?",
+    "Set a timer for five minutes.",
+    "What does a cat eat?",
+    "How do I say hello in Spanish?",
+    "Where is the Eiffel Tower?",
+    "What is the speed of light?",
+    "Tell me about the ocean.",
+    "What should I cook tonight?",
+    "How old is the universe?",
+    "What is your favourite colour?",
+)
+
+
+@dataclass(frozen=True)
+class Utterance:
+    text: str
+    speech: Samples  # 24 kHz, from the first to the last sample above the noise floor
+
+    @property
+    def seconds(self) -> float:
+        return len(self.speech) / RATE
+
+
+def synthesize(count: int, voice: str = "alloy", data_dir: Path | None = None) -> list[Utterance]:
+    from realtalk.engines.embedded.kokoro import KokoroTTS
+
+    tts = KokoroTTS(data_dir or Path(tempfile.gettempdir()) / "realtalk-bench")
+
+    async def one(text: str) -> Utterance:
+        audio = np.concatenate([c async for c in tts.synthesize(text, voice=voice, speed=1.0)])
+        loud = np.flatnonzero(np.abs(audio.astype(np.int32)) > 300)
+        return Utterance(text, audio[loud[0] : loud[-1] + 1])
+
+    async def all_of() -> list[Utterance]:
+        return [await one(QUESTIONS[i % len(QUESTIONS)]) for i in range(count)]
+
+    return asyncio.run(all_of())

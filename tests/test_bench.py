@@ -1,0 +1,54 @@
+"""`realtalk bench` runs end to end and writes its results (tiny settings: this checks the harness, not speed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from realtalk.bench import capacity, latency, micro, speech
+
+pytestmark = [pytest.mark.models, pytest.mark.live]
+
+
+@pytest.fixture(scope="module")
+def utterances(tmp_path_factory: pytest.TempPathFactory) -> list[speech.Utterance]:
+    return speech.synthesize(2, data_dir=tmp_path_factory.mktemp("data"))
+
+
+def outputs(out: Path, name: str) -> dict[str, object]:
+    for suffix in (".json", ".md", ".png"):
+        assert (out / f"{name}{suffix}").stat().st_size > 0
+    data: dict[str, object] = json.loads((out / f"{name}.json").read_text())
+    assert data["benchmark"] == name and "cores" in data["machine"]  # type: ignore[operator]
+    return data
+
+
+def test_questions_are_trimmed_to_their_speech(utterances: list[speech.Utterance]) -> None:
+    assert [u.text for u in utterances] == list(speech.QUESTIONS[:2])
+    assert all(0.5 < u.seconds < 4 and abs(int(u.speech[0])) > 300 for u in utterances)
+
+
+def test_micro_benchmarks_write_their_results(tmp_path: Path) -> None:
+    micro.run(tmp_path)
+    data = outputs(tmp_path, "micro")
+    codecs = data["codecs"]
+    assert isinstance(codecs, list) and all(row["x_realtime"] > 0 for row in codecs)
+
+
+def test_latency_benchmark_measures_every_stage(tmp_path: Path, utterances: list[speech.Utterance]) -> None:
+    latency.run(["scripted"], utterances, tmp_path)
+    summary = outputs(tmp_path, "latency")["summary"]
+    stages = summary["scripted"]  # type: ignore[index]
+    assert set(stages) == set(latency.STAGES)
+    assert all(stats["n"] == 2 for stats in stages.values())
+    assert stages["speech_stopped"]["p50"] <= stages["first_audio"]["p50"]
+
+
+def test_capacity_benchmark_measures_lag_cpu_and_memory(tmp_path: Path, utterances: list[speech.Utterance]) -> None:
+    capacity.run(utterances, tmp_path, levels=[1, 2], turns=2)
+    data = outputs(tmp_path, "capacity")
+    levels = data["levels"]
+    assert [level["sessions"] for level in levels] == [1, 2]  # type: ignore[union-attr]
+    assert all(level["stops"] == level["stops_expected"] and level["cpu_cores"] > 0 for level in levels)  # type: ignore[union-attr]
