@@ -4,53 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 
-import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
+from realtalk.bench.server import free_port, serve
 from tests.live import LiveServer
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+__all__ = ["FaultyBackend", "free_port", "realtalk_process"]
 
 
 @contextmanager
 def realtalk_process(*args: str) -> Iterator[str]:
     """`realtalk serve` in its own process on a free loopback port; yields its base URL (…/v1)."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "realtalk", "serve", "--port", str(port), *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ},
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the backend realtalk did not start")
-            time.sleep(0.1)
-        yield base + "/v1"
-    finally:
-        process.terminate()
-        process.wait(10)
+    with serve(*args) as server:
+        yield server.base + "/v1"
 
 
 class FaultyBackend:

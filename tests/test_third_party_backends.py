@@ -5,20 +5,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
-import httpx
 import numpy as np
 import pytest
 from openai import AsyncOpenAI
 
 from realtalk.audio.files import OUTPUT_FORMATS, StreamingEncoder
+from realtalk.bench.server import free_port, stop, wait_healthy
 from realtalk.config import Settings
 from realtalk.engines.base import ChatMessage, Completion, LLMRequest, TextDelta
 from realtalk.engines.registry import Engines, build_engines
 from realtalk.server.app import create_app
-from tests.backends import free_port
 from tests.live import LiveServer
 from tests.signals import silence
 from tests.wer import word_error_rate
@@ -48,20 +46,10 @@ def llama_server() -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("llama.cpp's server did not start")
-            time.sleep(0.2)
+        wait_healthy(process, base + "/health", 60)
         yield base + "/v1"
     finally:
-        process.terminate()
-        process.wait(10)
+        stop(process)
 
 
 async def test_llama_cpp_server_is_a_remote_llm(llama_server: str) -> None:

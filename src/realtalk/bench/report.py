@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import platform
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,23 +62,32 @@ class Report:
         return [data, markdown]
 
 
-def plot_cdf(series: dict[str, Sequence[float]], title: str, xlabel: str, path: Path) -> Path:
+@contextmanager
+def _figure(path: Path, title: str, xlabel: str, ylabel: str) -> Iterator[Any]:
+    """A fresh figure's axes, saved to `path` (headless) once the caller has drawn on them."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(7, 4.5))
-    for label, values in series.items():
-        if values:
-            data = np.sort(np.asarray(values, dtype=float))
-            axes.step(data, np.arange(1, len(data) + 1) / len(data), where="post", label=label)
-    axes.set(title=title, xlabel=xlabel, ylabel="fraction of turns", ylim=(0, 1.02))
+    yield axes
+    axes.set(title=title, xlabel=xlabel, ylabel=ylabel)
     axes.grid(alpha=0.3)
-    axes.legend(fontsize=8)
+    if axes.get_legend_handles_labels()[0]:
+        axes.legend(fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
+
+
+def plot_cdf(series: dict[str, Sequence[float]], title: str, xlabel: str, path: Path) -> Path:
+    with _figure(path, title, xlabel, "fraction of turns") as axes:
+        for label, values in series.items():
+            if values:
+                data = np.sort(np.asarray(values, dtype=float))
+                axes.step(data, np.arange(1, len(data) + 1) / len(data), where="post", label=label)
+        axes.set_ylim(0, 1.02)
     return path
 
 
@@ -90,37 +100,16 @@ def plot_lines(
     path: Path,
     limit: float | None = None,
 ) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(7, 4.5))
-    for label, values in series.items():
-        axes.plot(x, values, marker="o", label=label)
-    if limit is not None:
-        axes.axhline(limit, color="red", linestyle="--", linewidth=1, label=f"limit {limit:g}")
-    axes.set(title=title, xlabel=xlabel, ylabel=ylabel)
-    axes.grid(alpha=0.3)
-    axes.legend(fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    with _figure(path, title, xlabel, ylabel) as axes:
+        for label, values in series.items():
+            axes.plot(x, values, marker="o", label=label)
+        if limit is not None:
+            axes.axhline(limit, color="red", linestyle="--", linewidth=1, label=f"limit {limit:g}")
     return path
 
 
-def plot_bars(labels: Sequence[str], values: Sequence[float], title: str, ylabel: str, path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(8, 4.5))
-    axes.barh(labels, values)
-    axes.set(title=title, xlabel=ylabel)
-    axes.set_xscale("log")
-    axes.grid(alpha=0.3, axis="x")
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+def plot_bars(labels: Sequence[str], values: Sequence[float], title: str, xlabel: str, path: Path) -> Path:
+    with _figure(path, title, xlabel, "") as axes:
+        axes.barh(labels, values)
+        axes.set_xscale("log")
     return path

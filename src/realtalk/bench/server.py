@@ -16,8 +16,13 @@ import psutil
 
 @dataclass
 class ServerProcess:
-    url: str
+    base: str  # http://127.0.0.1:PORT
     process: psutil.Process
+
+    @property
+    def url(self) -> str:
+        """The realtime WebSocket URL."""
+        return self.base.replace("http://", "ws://") + "/v1/realtime?model=gpt-realtime"
 
     def cpu_seconds(self) -> float:
         times = self.process.cpu_times()
@@ -27,7 +32,7 @@ class ServerProcess:
         return int(self.process.memory_info().rss)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -35,25 +40,34 @@ def _free_port() -> int:
 
 @contextmanager
 def serve(*args: str, startup_seconds: float = 120.0) -> Iterator[ServerProcess]:
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "realtalk", "serve", "--port", str(port), "--log-level", "warning", *args]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + startup_seconds
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start: {' '.join(command)}")
-            time.sleep(0.2)
-        yield ServerProcess(f"ws://127.0.0.1:{port}/v1/realtime?model=gpt-realtime", psutil.Process(process.pid))
+        wait_healthy(process, base + "/healthz", startup_seconds)
+        yield ServerProcess(base, psutil.Process(process.pid))
     finally:
-        process.terminate()
+        stop(process)
+
+
+def wait_healthy(process: subprocess.Popen[bytes], health_url: str, seconds: float) -> None:
+    """Until `health_url` answers 200; a process that exits or never answers is an error."""
+    deadline = time.monotonic() + seconds
+    while True:
         try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            if httpx.get(health_url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the server behind {health_url} did not start")
+        time.sleep(0.2)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
