@@ -44,6 +44,21 @@ def sdk(server: LiveServer, api_key: str = KEY) -> AsyncOpenAI:
     )
 
 
+async def respond(conn: Any) -> list[Any]:
+    """`response.create`, then every event up to and including its `response.done`."""
+    await conn.response.create()
+    events = []
+    async for event in conn:
+        events.append(event)
+        if event.type == "response.done":
+            return events
+    raise AssertionError("the connection closed before response.done")
+
+
+def first(events: list[Any], event_type: str) -> Any:
+    return next(event for event in events if event.type == event_type)
+
+
 async def test_sdk_text_turn_and_function_call_round_trip(server: LiveServer) -> None:
     client = sdk(server)
     async with client.beta.realtime.connect(model="gpt-4o-realtime-preview") as conn:
@@ -51,51 +66,29 @@ async def test_sdk_text_turn_and_function_call_round_trip(server: LiveServer) ->
         await conn.conversation.item.create(
             item={"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Hi!"}]}
         )
-        await conn.response.create()
-        text = ""
-        async for event in conn:
-            if event.type == "response.text.delta":
-                text += event.delta
-            if event.type == "response.done":
-                assert event.response.status == "completed"
-                break
-        assert text == "Hello from realtalk."
+        events = await respond(conn)
+        assert "".join(e.delta for e in events if e.type == "response.text.delta") == "Hello from realtalk."
+        assert events[-1].response.status == "completed"
 
         await conn.conversation.item.create(
             item={"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Weather in Paris?"}]}
         )
-        await conn.response.create()
-        call: Any = None
-        async for event in conn:
-            if event.type == "response.function_call_arguments.done":
-                call = event
-            if event.type == "response.done":
-                break
-        assert call is not None and json.loads(call.arguments) == {"city": "Paris"}
+        call = first(await respond(conn), "response.function_call_arguments.done")
+        assert json.loads(call.arguments) == {"city": "Paris"}
 
         await conn.conversation.item.create(
             item={"type": "function_call_output", "call_id": call.call_id, "output": json.dumps({"sky": "clear"})}
         )
-        await conn.response.create()
-        async for event in conn:
-            if event.type == "response.text.done":
-                assert event.text == 'The tool returned: {"sky": "clear"}'
-            if event.type == "response.done":
-                assert event.response.status == "completed"
-                break
+        events = await respond(conn)
+        assert first(events, "response.text.done").text == 'The tool returned: {"sky": "clear"}'
+        assert events[-1].response.status == "completed"
 
 
 async def test_sdk_audio_turn(server: LiveServer) -> None:
-    client = sdk(server)
-    async with client.beta.realtime.connect(model="gpt-4o-realtime-preview") as conn:
-        await conn.response.create()
-        audio_bytes = 0
-        async for event in conn:
-            if event.type == "response.audio.delta":
-                audio_bytes += len(base64.b64decode(event.delta))
-            if event.type == "response.done":
-                break
-        assert audio_bytes == len("Hello from realtalk.") * 20 * 48
+    async with sdk(server).beta.realtime.connect(model="gpt-4o-realtime-preview") as conn:
+        events = await respond(conn)
+        audio = b"".join(base64.b64decode(e.delta) for e in events if e.type == "response.audio.delta")
+        assert len(audio) == len("Hello from realtalk.") * 20 * 48
 
 
 async def test_sdk_minted_secret_opens_a_session_with_its_config(server: LiveServer) -> None:
@@ -129,32 +122,18 @@ async def test_ga_sdk_text_turn_and_function_call_round_trip(server: LiveServer)
         await conn.conversation.item.create(
             item={"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Hi!"}]}
         )
-        await conn.response.create()
-        text = ""
-        async for event in conn:
-            if event.type == "response.output_text.delta":
-                text += event.delta
-            if event.type == "response.done":
-                break
-        assert text == "Hello from realtalk."
-        await conn.response.create()
-        call: Any = None
-        async for event in conn:
-            if event.type == "response.function_call_arguments.done":
-                call = event
-            if event.type == "response.done":
-                break
-        assert call is not None and call.name == "get_weather" and json.loads(call.arguments) == {"city": "Paris"}
+        events = await respond(conn)
+        assert "".join(e.delta for e in events if e.type == "response.output_text.delta") == "Hello from realtalk."
+
+        call = first(await respond(conn), "response.function_call_arguments.done")
+        assert call.name == "get_weather" and json.loads(call.arguments) == {"city": "Paris"}
+
         await conn.conversation.item.create(
             item={"type": "function_call_output", "call_id": call.call_id, "output": '{"sky": "clear"}'}
         )
-        await conn.response.create()
-        async for event in conn:
-            if event.type == "response.output_text.done":
-                assert event.text == 'The tool returned: {"sky": "clear"}'
-            if event.type == "response.done":
-                assert event.response.status == "completed"
-                break
+        events = await respond(conn)
+        assert first(events, "response.output_text.done").text == 'The tool returned: {"sky": "clear"}'
+        assert events[-1].response.status == "completed"
 
 
 async def test_ga_client_secret_opens_sessions_with_its_config(server: LiveServer) -> None:
