@@ -1,39 +1,41 @@
-"""The client events the session understands, already checked for shape by a dialect's decoder.
+"""The client events the session understands, in the core's vocabulary, as a dialect's decoder makes them.
 
-Field values that depend on session state (a session patch, item references) are validated by the
-session, which knows that state.
+A codec checks each event's wire shape and renames its fields; value rules live in the core's models
+(`ResponseOverrides` here, `SessionConfig`, `ItemParam`), whose errors name fields by their core path.
+Values that depend on session state (a session patch, item references) are checked by the session.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator
 
-from realtalk.protocol.items import ItemParam
-from realtalk.protocol.session_config import (
+from realtalk.protocol.config import (
     AudioFormatName,
     FunctionTool,
     MaxTokens,
     Modality,
+    SessionPatch,
     StrictModel,
     ToolChoice,
     Voice,
 )
+from realtalk.protocol.items import ItemParam
 
 
-class ResponseParams(StrictModel):
-    """`response.create.response`: per-response overrides of the session configuration."""
+class ResponseOverrides(StrictModel):
+    """`response.create`'s `response`: per-response overrides of the session configuration."""
 
-    modalities: list[Modality] | None = Field(None, min_length=1)
+    modality: Modality | None = None
     instructions: str | None = Field(None, max_length=256_000)
     voice: Voice | None = None
-    output_audio_format: AudioFormatName | None = None
+    output_format: AudioFormatName | None = None
     tools: list[FunctionTool] | None = Field(None, max_length=128)
     tool_choice: ToolChoice | None = None
     temperature: float | None = Field(None, ge=0.6, le=1.2)
-    max_response_output_tokens: MaxTokens | None = None
+    max_output_tokens: MaxTokens | None = None
     conversation: Literal["auto", "none"] = "auto"
     metadata: dict[str, str] | None = None
     input: list[ItemParam] | None = None
@@ -55,13 +57,7 @@ class ResponseParams(StrictModel):
 @dataclass
 class UpdateSession:
     event_id: str | None
-    session: dict[str, Any]
-
-
-@dataclass
-class UpdateTranscriptionSession:
-    event_id: str | None
-    session: dict[str, Any]
+    patch: SessionPatch
 
 
 @dataclass
@@ -115,7 +111,7 @@ class DeleteItem:
 @dataclass
 class CreateResponse:
     event_id: str | None
-    params: ResponseParams
+    overrides: ResponseOverrides
 
 
 @dataclass
@@ -126,7 +122,6 @@ class CancelResponse:
 
 ClientEvent = (
     UpdateSession
-    | UpdateTranscriptionSession
     | AppendInputAudio
     | CommitInputAudio
     | ClearInputAudio

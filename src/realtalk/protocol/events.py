@@ -1,6 +1,6 @@
 """The server's internal event vocabulary: what happened, with no dialect's names or shapes.
 
-The session emits these; `protocol.beta` (and later GA) renders them. One class per distinct fact,
+The session emits these; each dialect's codec (`protocol.ga`, `protocol.beta`) renders them. One class per distinct fact,
 so that a dialect that names a fact differently changes one line of its codec, not the session.
 """
 
@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from realtalk.protocol.config import AudioFormatName, Modality, SessionConfig
+from realtalk.protocol.errors import FieldPath, ProtocolError
 from realtalk.protocol.items import Item
-from realtalk.protocol.session_config import AudioFormatName, Modality, SessionConfig
 
 ResponseStatus = Literal["in_progress", "completed", "cancelled", "failed", "incomplete"]
 StreamKind = Literal["text", "audio", "transcript"]
@@ -43,9 +44,9 @@ class StatusDetails:
 class Response:
     id: str
     conversation_id: str | None
-    modalities: list[Modality]
+    modality: Modality
     voice: str
-    output_audio_format: AudioFormatName
+    output_format: AudioFormatName
     temperature: float
     max_output_tokens: int | Literal["inf"]
     metadata: dict[str, str] | None = None
@@ -75,11 +76,21 @@ class SessionInfo:
 
 @dataclass
 class Error:
+    """A refused client event or a failure; a codec names `path` (core names) in its dialect as `param`."""
+
     message: str
     type: str = "invalid_request_error"
     code: str | None = None
     param: str | None = None
     event_id: str | None = None
+    path: FieldPath | None = None
+
+    @classmethod
+    def of(cls, exc: ProtocolError, event_id: str | None) -> Error:
+        return cls(exc.message, exc.type, exc.code, exc.param, event_id, exc.path)
+
+    def problem(self) -> ProtocolError:
+        return ProtocolError(self.message, code=self.code or "", param=self.param, path=self.path, type=self.type)
 
 
 @dataclass

@@ -7,12 +7,12 @@ from typing import Any, Protocol
 import orjson
 
 from realtalk.protocol.client_events import ClientEvent
-from realtalk.protocol.errors import ProtocolError
-from realtalk.protocol.events import ServerEvent
+from realtalk.protocol.errors import FieldPath, ProtocolError
+from realtalk.protocol.events import ServerEvent, SessionInfo
 
 
 class Dialect(Protocol):
-    """One serialization of the protocol (beta or GA), chosen per connection."""
+    """One serialization of the protocol (GA or beta), chosen per connection; a sibling of the other."""
 
     name: str
 
@@ -22,6 +22,14 @@ class Dialect(Protocol):
 
     def encode(self, event: ServerEvent) -> list[dict[str, Any]]:
         """Render a server event as this dialect's JSON objects (none, one or more), each with a fresh id."""
+        ...
+
+    def param(self, path: FieldPath) -> str:
+        """This dialect's name for a core field path (`("session", "output", "voice")` → `session.voice`)."""
+        ...
+
+    def session_object(self, info: SessionInfo) -> dict[str, Any]:
+        """The session as this dialect shows it (in `session.created`, and in REST answers)."""
         ...
 
 
