@@ -35,7 +35,7 @@ class Content:
     type: ContentType
     text: str | None = None
     transcript: str | None = None
-    audio: bytes | None = None
+    audio: bytes | bytearray | None = None  # a response's audio grows in place while it streams
     audio_format: AudioFormatName | None = None
     id: str | None = None
 

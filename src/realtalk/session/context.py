@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from realtalk.engines.base import ChatMessage, FunctionSpec, ToolCall, ToolChoiceSpec
+from realtalk.protocol.config import FunctionTool, NamedFunction, ToolChoice
 from realtalk.protocol.items import Item
-from realtalk.protocol.session_config import FunctionTool, NamedFunction
 
 
 def chat_messages(instructions: str, items: Iterable[Item]) -> list[ChatMessage]:
@@ -33,9 +33,9 @@ def function_specs(tools: Sequence[FunctionTool]) -> list[FunctionSpec]:
     ]
 
 
-def tool_choice_spec(choice: str | NamedFunction, tools: Sequence[FunctionTool]) -> ToolChoiceSpec:
+def tool_choice_spec(choice: ToolChoice, tools: Sequence[FunctionTool]) -> ToolChoiceSpec:
     if isinstance(choice, NamedFunction):
         return ToolChoiceSpec("function", choice.name)
     if not tools:
         return ToolChoiceSpec("none")
-    return ToolChoiceSpec(choice)  # type: ignore[arg-type]
+    return ToolChoiceSpec(choice)

@@ -26,7 +26,7 @@ class InputAudioBuffer:
             raise ProtocolError(
                 f"The input audio buffer holds at most {self._max_seconds:g} s of audio; commit or clear it.",
                 code="input_audio_buffer_full",
-                param="audio",
+                path=("audio",),
             )
         self._data += audio
         self.received_ms += self.format.duration_ms(len(audio))

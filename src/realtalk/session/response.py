@@ -28,7 +28,7 @@ from realtalk.engines.registry import Engines
 from realtalk.protocol import events as ev
 from realtalk.protocol import ids
 from realtalk.protocol.items import Content, Item
-from realtalk.session.conversation import Conversation
+from realtalk.session.conversation import ConversationStore
 from realtalk.session.rate_limits import RateLimiter
 from realtalk.session.sentences import SentenceChunker
 
@@ -48,7 +48,7 @@ class ResponsePlan:
     response: ev.Response
     request: Callable[[], Awaitable[LLMRequest]]
     speed: float
-    conversation: Conversation | None
+    conversation: ConversationStore | None
     parallel_tool_calls: bool = True
 
 
@@ -58,6 +58,7 @@ class _OpenMessage:
     output_index: int
     audio: bool
     text: str = ""
+    speech: bytearray = field(default_factory=bytearray)  # grows in place: no copy per chunk
     chunker: SentenceChunker = field(default_factory=SentenceChunker)
     encoder: AudioEncoder | None = None
 
@@ -215,7 +216,7 @@ class ResponseRun:
                 await self._text(text)
             case ToolCallStart(call_id=call_id, name=name):
                 await self._close_outputs("completed")
-                await self._open_call(call_id, name)
+                await self._open_call(call_id or ids.call_id(), name)
             case ToolCallArgumentsDelta(delta=delta) if self._call is not None:
                 call = self._call
                 call.item.arguments = (call.item.arguments or "") + delta
@@ -255,19 +256,17 @@ class ResponseRun:
 
     async def _open_message(self) -> _OpenMessage:
         """The item is announced with no content (as OpenAI does), then its one content part is added."""
-        audio = "audio" in self.response.modalities
+        audio = self.response.modality == "audio"
         item = Item(ids.item_id(), "message", "in_progress", "assistant", [])
         output_index = await self._add_output(item)
+        message = _OpenMessage(item, output_index, audio)
         if audio:
-            item.content.append(
-                Content("audio", transcript="", audio=b"", audio_format=self.response.output_audio_format)
-            )
+            fmt = self.response.output_format
+            item.content.append(Content("output_audio", transcript="", audio=message.speech, audio_format=fmt))
+            message.encoder = AudioEncoder(self._engines.tts.sample_rate, FORMATS[fmt])
         else:
-            item.content.append(Content("text", text=""))
-        encoder = (
-            AudioEncoder(self._engines.tts.sample_rate, FORMATS[self.response.output_audio_format]) if audio else None
-        )
-        self._message = _OpenMessage(item, output_index, audio, encoder=encoder)
+            item.content.append(Content("output_text", text=""))
+        self._message = message
         await self._emit(ev.ContentPartAdded(self.id, item.id, output_index, 0, "audio" if audio else "text"))
         return self._message
 
@@ -286,8 +285,7 @@ class ResponseRun:
         self._audio_ms += ms
         if not data:
             return
-        part = message.item.content[0]
-        part.audio = (part.audio or b"") + data
+        message.speech += data
         self._on_audio()
         await self._stream(message, "audio", data)
 

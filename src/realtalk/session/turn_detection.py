@@ -7,25 +7,23 @@ server_vad: a turn starts at the first frame whose probability reaches `threshol
 `prefix_padding_ms` earlier, since that much audio before the onset is kept) and stops once the
 probability has stayed below `threshold - 0.15` for `silence_duration_ms`.
 
-semantic_vad: the same onset; after a pause of `JUDGE_AFTER_MS[eagerness]` the words so far are
-transcribed and judged (`looks_finished`). A turn that looks finished ends after
-`FINISHED_WAIT_MS[eagerness]` of silence; one that does not waits up to the documented maximum
-(`UNFINISHED_WAIT_MS`: low 8 s, medium/auto 4 s, high 2 s). Speech that resumes starts the judging over.
+semantic_vad: the same onset; after a pause of `JUDGE_AFTER_MS[eagerness]` the detector asks for a
+judgement (`JudgeTurn`), which the input pipeline runs off the reader's path (transcribe the words so far,
+`looks_finished`). A turn that looks finished ends after `FINISHED_WAIT_MS[eagerness]` of silence; one
+that does not waits up to the documented maximum (`UNFINISHED_WAIT_MS`: low 8 s, medium/auto 4 s, high
+2 s). Until the verdict is in, the turn does not end. Speech that resumes starts the judging over (a
+verdict for an earlier pause is ignored: each judgement carries the pause it was asked for).
+
+The detector only decides: it is fed speech probabilities frame by frame and holds no audio, so a
+settings change applies from the next frame and never disturbs the clock or the audio around it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-import numpy as np
-
-from realtalk.audio.formats import Resampler
-from realtalk.audio.g711 import Int16Array
-from realtalk.audio.noise import NoiseSuppressor
-from realtalk.engines.base import VADEngine
-from realtalk.protocol.session_config import NoiseReduction, TurnDetection
+from realtalk.protocol.config import TurnDetection
 
 HYSTERESIS = 0.15
 JUDGE_AFTER_MS = {"high": 200, "medium": 300, "auto": 300, "low": 500}
@@ -61,99 +59,81 @@ class SpeechStop:
     end_ms: float
 
 
-TurnEvent = SpeechStart | SpeechStop
-Judge = Callable[[float], Awaitable[bool]]  # onset ms → does the speech so far look like a finished turn?
+@dataclass(frozen=True)
+class JudgeTurn:
+    """semantic_vad asks: does the speech since `onset_ms` sound finished? Answer with `decide(pause_ms, …)`."""
+
+    onset_ms: float
+    pause_ms: float  # when the pause being judged began: identifies this judgement
+
+
+TurnEvent = SpeechStart | SpeechStop | JudgeTurn
 
 
 class TurnDetector:
-    def __init__(
-        self,
-        vad: VADEngine,
-        config: TurnDetection,
-        input_rate: int,
-        origin_ms: float,
-        noise: NoiseReduction | None,
-        judge: Judge,
-    ) -> None:
-        self._vad = vad
-        self._stream = vad.open_stream()
-        self._frame_ms = vad.frame_samples * 1000 / vad.sample_rate
-        self._judge = judge
+    def __init__(self, config: TurnDetection, frame_ms: float, origin_ms: float) -> None:
         self.config = config
-        self._restart(input_rate, origin_ms, noise)
+        self._frame_ms = frame_ms
+        self._origin_ms = origin_ms
+        self._frames = 0
         self.speaking = False
         self._onset_ms = 0.0
         self._last_voice_ms = 0.0
         self._required_silence: float | None = None
-
-    def reconfigure(self, config: TurnDetection, input_rate: int, now_ms: float, noise: NoiseReduction | None) -> None:
-        """New settings apply from the audio that follows; a format change restarts the resampler there."""
-        self.config = config
-        self._restart(input_rate, now_ms, noise)
-
-    def _restart(self, input_rate: int, origin_ms: float, noise: NoiseReduction | None) -> None:
-        self._resampler = Resampler(input_rate, self._vad.sample_rate)
-        self._noise = NoiseSuppressor(noise.type, self._vad.sample_rate) if noise else None
-        self._pending = np.zeros(0, dtype=np.int16)
-        self._origin_ms = origin_ms
-        self._frames = 0
+        self._judging = False
 
     @property
     def position_ms(self) -> float:
-        """How far into the audio the VAD has judged (it trails what was received by a frame or so)."""
+        """How far into the audio the detector has judged."""
         return self._origin_ms + self._frames * self._frame_ms
 
     def reset(self) -> None:
         """Forget a turn in progress (the buffer was cleared or committed by hand)."""
         self.speaking = False
         self._required_silence = None
+        self._judging = False
 
-    async def feed(self, samples: Int16Array) -> list[TurnEvent]:
-        audio = self._resampler.process(samples)
-        if self._noise is not None:
-            audio = self._noise.process(audio)
-        audio = np.concatenate([self._pending, audio])
-        whole = len(audio) - len(audio) % self._vad.frame_samples
-        self._pending = audio[whole:]
-        if not whole:
-            return []
-        probabilities = await self._stream.process(audio[:whole])
-        events: list[TurnEvent] = []
-        for probability in probabilities:
-            start = self._origin_ms + self._frames * self._frame_ms
-            self._frames += 1
-            event = await self._step(probability, start, start + self._frame_ms)
-            if event is not None:
-                events.append(event)
-        return events
-
-    async def _step(self, probability: float, start_ms: float, end_ms: float) -> TurnEvent | None:
+    def step(self, probability: float) -> TurnEvent | None:
+        """One frame's speech probability → what it means for the turn, if anything."""
+        start = self.position_ms
+        self._frames += 1
+        end = self.position_ms
         threshold = self.config.threshold
         if not self.speaking:
-            if probability >= threshold:
-                self.speaking = True
-                self._onset_ms = start_ms
-                self._last_voice_ms = end_ms
-                self._required_silence = None
-                return SpeechStart(start_ms)
-            return None
+            if probability < threshold:
+                return None
+            self.speaking = True
+            self._onset_ms, self._last_voice_ms = start, end
+            self._required_silence, self._judging = None, False
+            return SpeechStart(start)
         if probability >= max(threshold - HYSTERESIS, 0.0):
-            self._last_voice_ms = end_ms
-            self._required_silence = None
+            self._last_voice_ms = end
+            self._required_silence, self._judging = None, False
             return None
-        silence = end_ms - self._last_voice_ms
-        required = await self._required(silence)
-        if required is not None and silence >= required:
-            self.speaking = False
-            return SpeechStop(self._last_voice_ms + required)  # the instant the silence became enough
-        return None
-
-    async def _required(self, silence: float) -> float | None:
-        """How much silence ends this turn (None: not decided yet)."""
         if self.config.type == "server_vad":
-            return float(self.config.silence_duration_ms)
+            self._required_silence = float(self.config.silence_duration_ms)
+        elif self._awaits_judgement(end):
+            self._judging = True
+            return JudgeTurn(self._onset_ms, self._last_voice_ms)
+        return self._stop_if_silent_enough()
+
+    def _awaits_judgement(self, now_ms: float) -> bool:
+        pause = now_ms - self._last_voice_ms
+        return self._required_silence is None and not self._judging and pause >= JUDGE_AFTER_MS[self.config.eagerness]
+
+    def decide(self, pause_ms: float, finished: bool) -> SpeechStop | None:
+        """The verdict on the pause that began at `pause_ms`; stale verdicts (speech resumed since) are ignored."""
+        if not (self.speaking and self._judging and pause_ms == self._last_voice_ms):
+            return None
+        self._judging = False
         eagerness = self.config.eagerness
-        if self._required_silence is None and silence >= JUDGE_AFTER_MS[eagerness]:
-            finished = await self._judge(self._onset_ms)
-            self._required_silence = float((FINISHED_WAIT_MS if finished else UNFINISHED_WAIT_MS)[eagerness])
-        return self._required_silence
+        self._required_silence = float((FINISHED_WAIT_MS if finished else UNFINISHED_WAIT_MS)[eagerness])
+        return self._stop_if_silent_enough()
+
+    def _stop_if_silent_enough(self) -> SpeechStop | None:
+        required = self._required_silence
+        if required is None or self.position_ms - self._last_voice_ms < required:
+            return None
+        self.speaking = False
+        self._required_silence = None
+        return SpeechStop(self._last_voice_ms + required)  # the instant the silence became enough

@@ -1,0 +1,191 @@
+"""`Responder`: the session's response runs — planned from config and overrides, started, cancelled.
+
+At most one response writes into the default conversation at a time (the protocol's rule); others
+(`conversation: "none"`) run beside it, up to a cap. Each run is its own task (see `ResponseRun`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from realtalk.engines.base import LLMRequest
+from realtalk.engines.registry import Engines
+from realtalk.protocol import events as ev
+from realtalk.protocol import ids
+from realtalk.protocol.client_events import ResponseOverrides
+from realtalk.protocol.config import SessionConfig, check_tools
+from realtalk.protocol.errors import ProtocolError
+from realtalk.protocol.items import Item, ItemParam
+from realtalk.session.context import chat_messages, function_specs, tool_choice_spec
+from realtalk.session.conversation import ConversationStore
+from realtalk.session.rate_limits import RateLimiter
+from realtalk.session.response import Emit, ResponsePlan, ResponseRun
+
+
+@dataclass(frozen=True)
+class ResponderHooks:
+    """What the session hears of responses: the default one started / finished, audio went out."""
+
+    started: Callable[[], None]
+    finished: Callable[[ResponseRun], None]
+    audio_sent: Callable[[], None]
+    transcripts_of: Callable[[list[Item]], Awaitable[None]]
+
+
+class Responder:
+    def __init__(
+        self,
+        engines: Engines,
+        emit: Emit,
+        limiter: RateLimiter,
+        conversation: ConversationStore,
+        hooks: ResponderHooks,
+        max_parallel: int,
+    ) -> None:
+        self._engines = engines
+        self._emit = emit
+        self._limiter = limiter
+        self._conversation = conversation
+        self._hooks = hooks
+        self._max_parallel = max_parallel
+        self._runs: dict[str, ResponseRun] = {}
+        self.default: ResponseRun | None = None  # the run writing into the default conversation, if any
+        self.has_responded = False
+
+    def create(self, overrides: ResponseOverrides, config: SessionConfig) -> ResponseRun:
+        """Plan and start a response; refusals (one already in the conversation, too many) raise."""
+        in_conversation = overrides.conversation == "auto"
+        if in_conversation and self.default is not None:
+            raise ProtocolError(
+                f"Conversation already has an active response in progress: {self.default.id}. "
+                "Wait until the response is finished before creating a new one.",
+                code="conversation_already_has_active_response",
+            )
+        if len(self._runs) >= self._max_parallel:
+            raise ProtocolError(
+                f"At most {self._max_parallel} responses may run at once in a session.", code="too_many_responses"
+            )
+        run = ResponseRun(
+            self._plan(overrides, config),
+            self._engines,
+            self._emit,
+            self._limiter,
+            self._hooks.audio_sent,
+            self._forget,
+        )
+        self.has_responded = True
+        self._runs[run.id] = run
+        if in_conversation:
+            self.default = run
+            self._hooks.started()
+        run.start()
+        return run
+
+    async def cancel(self, response_id: str | None) -> None:
+        """`response.cancel`: the named response, else the default one; it ends with `response.done`."""
+        run = self._runs.get(response_id) if response_id else self.default
+        if run is None or run.response.status != "in_progress":
+            raise ProtocolError(
+                "Cancellation failed: no active response found.",
+                code="response_cancel_not_active",
+                path=("response_id",) if response_id else None,
+            )
+        run.cancel("client_cancelled")
+        await run.wait()
+
+    async def interrupt(self, announce: Callable[[], Awaitable[None]]) -> None:
+        """Barge-in: silence the default response at once, `announce` the speech, then cancel it."""
+        run = self.default
+        if run is None:
+            await announce()
+            return
+        run.mute()  # not one more delta of it after the announcement
+        await announce()
+        run.cancel("turn_detected")
+        await run.wait()
+
+    def tasks(self) -> list[asyncio.Task[None]]:
+        return [r.task for r in self._runs.values() if r.task is not None and not r.task.done()]
+
+    async def close(self) -> None:
+        """Stop every run without a word (the client is gone)."""
+        runs = list(self._runs.values())
+        for run in runs:
+            run.cancel(None)
+        await asyncio.gather(*(r.task for r in runs if r.task), return_exceptions=True)
+        self._runs.clear()
+        self.default = None
+
+    def _forget(self, run: ResponseRun) -> None:
+        self._runs.pop(run.id, None)
+        if self.default is run:
+            self.default = None
+            self._hooks.finished(run)
+
+    # --- planning ----------------------------------------------------------------------------------
+
+    def _plan(self, overrides: ResponseOverrides, config: SessionConfig) -> ResponsePlan:
+        tools = _given(overrides.tools, config.tools)
+        choice = _given(overrides.tool_choice, config.tool_choice)
+        try:
+            check_tools(tools, choice)
+        except ProtocolError as exc:
+            raise exc.under("response") from None
+        context = self._context(overrides.input, config) if overrides.input is not None else None
+        max_tokens = (
+            overrides.max_output_tokens if overrides.max_output_tokens is not None else config.max_output_tokens
+        )
+        temperature = overrides.temperature if overrides.temperature is not None else config.temperature
+        instructions = overrides.instructions if overrides.instructions is not None else config.instructions
+        in_conversation = overrides.conversation == "auto"
+        response = ev.Response(
+            id=ids.response_id(),
+            conversation_id=self._conversation.id if in_conversation else None,
+            modality=overrides.modality or config.modality,
+            voice=overrides.voice or config.output.voice,
+            output_format=overrides.output_format or config.output.format,
+            temperature=temperature,
+            max_output_tokens=max_tokens,
+            metadata=overrides.metadata,
+        )
+
+        async def request() -> LLMRequest:
+            items = context if context is not None else list(self._conversation.items)
+            await self._hooks.transcripts_of(items)
+            return LLMRequest(
+                messages=chat_messages(instructions, items),
+                tools=function_specs(tools),
+                tool_choice=tool_choice_spec(choice, tools),
+                temperature=temperature,
+                max_output_tokens=None if max_tokens == "inf" else int(max_tokens),
+            )
+
+        parallel = _given(overrides.parallel_tool_calls, config.parallel_tool_calls)
+        conversation = self._conversation if in_conversation else None
+        return ResponsePlan(response, request, config.output.speed, conversation, parallel)
+
+    def _context(self, inputs: list[ItemParam], config: SessionConfig) -> list[Item]:
+        """`response.input`: fresh items, or references to items of the conversation."""
+        items = []
+        for index, param in enumerate(inputs):
+            where = ("response", "input", index)
+            try:
+                if param.type == "item_reference":
+                    param.check()
+                    items.append(self._conversation.get(param.id or "", "id"))
+                else:
+                    items.append(param.to_item(config.input.format))
+            except ProtocolError as exc:
+                raise exc.under(*where) from None
+        return items
+
+
+T = TypeVar("T")
+
+
+def _given(override: T | None, default: T) -> T:
+    """A response's override where it gives one (even a falsy one), else the session's setting."""
+    return default if override is None else override
