@@ -215,7 +215,7 @@ class ResponseRun:
                 await self._text(text)
             case ToolCallStart(call_id=call_id, name=name):
                 await self._close_outputs("completed")
-                await self._open_call(call_id, name)
+                await self._open_call(call_id or ids.call_id(), name)
             case ToolCallArgumentsDelta(delta=delta) if self._call is not None:
                 call = self._call
                 call.item.arguments = (call.item.arguments or "") + delta

@@ -22,7 +22,6 @@ from realtalk.engines.base import (
     ToolCallArgumentsDelta,
     ToolCallStart,
 )
-from realtalk.protocol import ids
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ class ScriptedLLM:
             yield TextDelta(token)
         for call in turn.tool_calls:
             arguments = json.dumps(call.arguments)
-            yield ToolCallStart(ids.call_id(), call.name)
+            yield ToolCallStart(None, call.name)
             for piece in _pieces(arguments, 8):
                 yield ToolCallArgumentsDelta(piece)
             produced += len(_tokens(arguments))
