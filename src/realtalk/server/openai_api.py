@@ -34,11 +34,11 @@ from realtalk.engines.base import (
     TranscriptFinal,
 )
 from realtalk.engines.registry import Engines
+from realtalk.engines.speech_text import SentenceChunker
 from realtalk.protocol import ids
 from realtalk.protocol.errors import ProtocolError, validated
 from realtalk.protocol.session_config import StrictModel, Voice
 from realtalk.server.auth import Authenticator, bearer_token
-from realtalk.session.sentences import SentenceChunker
 
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024  # OpenAI's limit for an audio file
 TranscriptFormat = Literal["json", "text", "verbose_json", "srt", "vtt"]
