@@ -39,7 +39,6 @@ class ScriptedTurn:
 @dataclass
 class ScriptedLLM:
     script: list[ScriptedTurn] = field(default_factory=list)
-    requests: list[LLMRequest] = field(default_factory=list)
 
     @classmethod
     def from_file(cls, path: Path) -> ScriptedLLM:
@@ -48,7 +47,6 @@ class ScriptedLLM:
         return cls([_turn(raw) for raw in turns])
 
     async def stream(self, request: LLMRequest) -> AsyncIterator[LLMEvent]:
-        self.requests.append(request)
         turn = self._next_turn(request)
         budget = request.max_output_tokens
         produced = 0
