@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from realtalk.engines.base import (
     Completion,
+    LLMEngine,
     LLMEvent,
     LLMRequest,
     Samples,
@@ -38,6 +39,18 @@ class GatedLLM:
             yield Completion("stop", 3, len(self.words))
         finally:
             self.streams_closed += 1
+
+
+class RecordingLLM:
+    """Wraps any LLM and keeps the requests it is given, so a test can check what the session asked."""
+
+    def __init__(self, llm: LLMEngine) -> None:
+        self.llm = llm
+        self.requests: list[LLMRequest] = []
+
+    def stream(self, request: LLMRequest) -> AsyncIterator[LLMEvent]:
+        self.requests.append(request)
+        return self.llm.stream(request)
 
 
 class FailingLLM:

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import sys
 import warnings
+from typing import get_args
 
 import numpy as np
 import pytest
 
-from realtalk.audio import g711
+from realtalk.audio import formats, g711
 from realtalk.audio.formats import FORMATS
+from realtalk.protocol import session_config
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -55,3 +57,8 @@ def test_format_durations() -> None:
     assert FORMATS["pcm16"].duration_ms(4800) == 100.0
     assert FORMATS["g711_ulaw"].duration_ms(800) == 100.0
     assert FORMATS["g711_alaw"].bytes_for_ms(20) == 160
+
+
+def test_every_format_the_protocol_names_is_one_audio_knows() -> None:
+    protocol_names = set(get_args(session_config.AudioFormatName))
+    assert protocol_names == set(get_args(formats.AudioFormatName)) == set(FORMATS)

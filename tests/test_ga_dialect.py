@@ -12,6 +12,7 @@ import pytest
 from realtalk.engines.scripted.llm import ScriptedLLM, ScriptedToolCall, ScriptedTurn
 from realtalk.protocol.ga import GADialect
 from realtalk.protocol.session_config import SessionConfig, TranscriptionSessionConfig
+from tests.engines import RecordingLLM
 from tests.harness import SessionHarness, only, scripted_engines, types
 from tests.signals import chunks, encode, silence, tone
 
@@ -217,7 +218,7 @@ async def test_function_call_arguments_done_carries_the_name() -> None:
 
 
 async def test_response_create_takes_ga_overrides() -> None:
-    llm = ScriptedLLM()
+    llm = RecordingLLM(ScriptedLLM())
     harness = await ga(llm=llm)
     events = await harness.response(
         {

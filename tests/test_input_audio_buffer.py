@@ -6,8 +6,10 @@ import base64
 
 import pytest
 
+from realtalk.engines.base import LLMEngine
 from realtalk.engines.scripted.llm import ScriptedLLM
 from realtalk.protocol.session_config import SessionConfig
+from tests.engines import RecordingLLM
 from tests.harness import SessionHarness, only, scripted_engines, types
 
 
@@ -19,7 +21,7 @@ def pcm16(ms: int) -> bytes:
     return b"\x10\x00" * (24 * ms)
 
 
-async def started(llm: ScriptedLLM | None = None, **fields: object) -> SessionHarness:
+async def started(llm: LLMEngine | None = None, **fields: object) -> SessionHarness:
     config = SessionConfig.model_validate({"model": "gpt-4o-realtime-preview", "turn_detection": None, **fields})
     harness = SessionHarness(config, scripted_engines(llm=llm or ScriptedLLM()))
     await harness.start()
@@ -109,7 +111,7 @@ async def test_a_format_change_applies_to_the_audio_that_follows_and_converts_wh
 
 
 async def test_committed_audio_is_transcribed_when_transcription_is_on() -> None:
-    llm = ScriptedLLM()
+    llm = RecordingLLM(ScriptedLLM())
     harness = await started(llm, input_audio_transcription={"model": "whisper-1"}, modalities=["text"])
     await append(harness, pcm16(300))
     item_id = only(await harness.request({"type": "input_audio_buffer.commit"}), "input_audio_buffer.committed")[
@@ -130,7 +132,7 @@ async def test_committed_audio_is_transcribed_when_transcription_is_on() -> None
 
 
 async def test_the_llm_waits_for_a_running_transcription_not_the_response() -> None:
-    llm = ScriptedLLM()
+    llm = RecordingLLM(ScriptedLLM())
     harness = await started(llm, input_audio_transcription={"model": "whisper-1"}, modalities=["text"])
     await append(harness, pcm16(300))
     await harness.send({"type": "input_audio_buffer.commit"})

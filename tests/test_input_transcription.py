@@ -8,7 +8,7 @@ import numpy as np
 
 from realtalk.engines.scripted.llm import ScriptedLLM
 from realtalk.protocol.session_config import SessionConfig
-from tests.engines import GatedSTT
+from tests.engines import GatedSTT, RecordingLLM
 from tests.harness import SessionHarness, only, scripted_engines, types
 from tests.signals import encode, noise
 
@@ -32,7 +32,7 @@ async def commit_speech(harness: SessionHarness, ms: int = 500) -> str:
 
 
 async def test_the_response_starts_before_a_slow_transcription_finishes() -> None:
-    stt, llm = GatedSTT("Book a table."), ScriptedLLM()
+    stt, llm = GatedSTT("Book a table."), RecordingLLM(ScriptedLLM())
     harness = SessionHarness(config(), scripted_engines(stt=stt, llm=llm))
     await harness.start()
     item_id = await commit_speech(harness)

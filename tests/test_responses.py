@@ -7,7 +7,7 @@ import json
 
 from realtalk.engines.scripted.llm import ScriptedLLM, ScriptedToolCall, ScriptedTurn
 from realtalk.protocol.session_config import SessionConfig
-from tests.engines import FailingLLM
+from tests.engines import FailingLLM, RecordingLLM
 from tests.harness import SessionHarness, only, scripted_engines, types
 
 WEATHER = {
@@ -188,7 +188,7 @@ async def test_function_call_streams_arguments_then_completes_the_item() -> None
 
 
 async def test_tools_and_tool_choice_reach_the_llm() -> None:
-    llm = ScriptedLLM()
+    llm = RecordingLLM(ScriptedLLM())
     harness = await started(
         SessionHarness(config(tools=[WEATHER], tool_choice="get_weather"), scripted_engines(llm=llm))
     )
@@ -200,7 +200,7 @@ async def test_tools_and_tool_choice_reach_the_llm() -> None:
 
 
 async def test_the_turn_after_a_function_call_output_sees_the_output() -> None:
-    llm = ScriptedLLM([ScriptedTurn(tool_calls=(ScriptedToolCall("get_weather", {"city": "Paris"}),))])
+    llm = RecordingLLM(ScriptedLLM([ScriptedTurn(tool_calls=(ScriptedToolCall("get_weather", {"city": "Paris"}),))]))
     harness = await started(SessionHarness(config(modalities=["text"], tools=[WEATHER]), scripted_engines(llm=llm)))
     await harness.say("Weather in Paris?")
     call = only(await harness.response(), "response.output_item.done")["item"]
@@ -234,7 +234,7 @@ async def test_function_call_output_needs_a_matching_call() -> None:
 
 
 async def test_per_response_overrides_apply_to_that_response_only() -> None:
-    llm = ScriptedLLM()
+    llm = RecordingLLM(ScriptedLLM())
     harness = await started(SessionHarness(engines=scripted_engines(llm=llm)))
     events = await harness.response(
         {"modalities": ["text"], "instructions": "Be terse.", "temperature": 1.1, "max_response_output_tokens": 100}
@@ -290,7 +290,7 @@ async def test_out_of_band_response_may_run_beside_the_default_one() -> None:
 
 
 async def test_out_of_band_input_replaces_the_context_and_resolves_references() -> None:
-    llm = ScriptedLLM()
+    llm = RecordingLLM(ScriptedLLM())
     harness = await started(SessionHarness(config(modalities=["text"]), scripted_engines(llm=llm)))
     first = (await harness.say("remember this"))[0]["item"]["id"]
     await harness.say("not this")

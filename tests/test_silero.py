@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from realtalk.audio.formats import Resampler
-from realtalk.engines.embedded.silero_vad import FRAME, SileroVAD
+from realtalk.engines.embedded.onnx import cpu_session
+from realtalk.engines.embedded.silero_vad import FRAME, SileroVAD, model_path
 from tests.signals import silence
 from tests.speech import speak
 
@@ -44,21 +45,26 @@ async def test_each_stream_keeps_its_own_state(silero: SileroVAD, speech: np.nda
     assert max(together[1]) < 0.1
 
 
-async def test_concurrent_streams_are_batched_into_one_inference_per_frame(
-    silero: SileroVAD, speech: np.ndarray, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    calls: list[tuple[int, str]] = []
-    run = silero._session.run
+class CountingModel:
+    """The packaged Silero session, noting each inference's batch size and the thread it ran on."""
 
-    def counting(outputs: Any, feeds: dict[str, np.ndarray]) -> Any:
-        calls.append((feeds["input"].shape[0], threading.current_thread().name))
-        return run(outputs, feeds)
+    def __init__(self) -> None:
+        self.model = cpu_session(str(model_path()))
+        self.calls: list[tuple[int, str]] = []
 
-    monkeypatch.setattr(silero._session, "run", counting)
+    def run(self, output_names: list[str] | None, input_feed: dict[str, Any]) -> list[Any]:
+        self.calls.append((input_feed["input"].shape[0], threading.current_thread().name))
+        result: list[Any] = self.model.run(output_names, input_feed)
+        return result
+
+
+async def test_concurrent_streams_are_batched_into_one_inference_per_frame(speech: np.ndarray) -> None:
+    model = CountingModel()
+    silero = SileroVAD(model)
     streams = [silero.open_stream() for _ in range(20)]
     await asyncio.gather(*(stream.process(speech[: 3 * FRAME]) for stream in streams))
-    assert [size for size, _ in calls] == [20, 20, 20]
-    assert all(name.startswith("silero") for _, name in calls)  # never on the event loop's thread
+    assert [size for size, _ in model.calls] == [20, 20, 20]
+    assert all(name.startswith("silero") for _, name in model.calls)  # never on the event loop's thread
 
 
 async def test_partial_frames_are_refused(silero: SileroVAD) -> None:

@@ -1,4 +1,4 @@
-"""The sentence chunker and the scripted engines behave deterministically."""
+"""The scripted engines behave deterministically."""
 
 from __future__ import annotations
 
@@ -20,28 +20,6 @@ from realtalk.engines.base import (
 from realtalk.engines.scripted.llm import ScriptedLLM, example_arguments
 from realtalk.engines.scripted.tts import ToneTTS
 from realtalk.engines.scripted.vad import EnergyVAD
-from realtalk.session.sentences import SentenceChunker
-
-
-def test_chunker_cuts_at_clause_and_sentence_ends_as_text_streams() -> None:
-    chunker = SentenceChunker()
-    pieces = [chunker.push(t) for t in ["Well, the capital", " of France is Paris", ". It has", " museums!"]]
-    assert pieces == [[], [], ["Well, the capital of France is Paris."], []]
-    assert chunker.flush() == " It has museums!"
-
-
-def test_chunker_cuts_a_run_on_clause_at_a_word_boundary() -> None:
-    chunker = SentenceChunker(max_chars=30)
-    words = "one two three four five six seven eight nine ten eleven twelve"
-    pieces = [piece for word in words.split() for piece in chunker.push(word + " ")]
-    assert pieces and all(len(piece) <= 30 for piece in pieces)
-    assert "".join(pieces) + chunker.flush() == words + " "
-
-
-def test_chunker_keeps_very_short_clauses_together() -> None:
-    chunker = SentenceChunker()
-    assert chunker.push("Yes, ok. ") == []
-    assert chunker.push("That works fine. ") == ["Yes, ok. That works fine."]
 
 
 async def collect(llm: ScriptedLLM, request: LLMRequest) -> list[object]:
@@ -63,7 +41,7 @@ async def test_scripted_llm_plays_a_script_file(tmp_path: Path) -> None:
     llm = ScriptedLLM.from_file(script)
     assert (await collect(llm, SAY_HI))[0] == TextDelta("First.")
     events = await collect(llm, SAY_HI)
-    assert isinstance(events[0], ToolCallStart) and events[0].name == "f"
+    assert events[0] == ToolCallStart(None, "f")  # no id of its own: the caller assigns one
     args = "".join(e.delta for e in events if isinstance(e, ToolCallArgumentsDelta))
     assert json.loads(args) == {"x": 1}
     assert events[-1].finish_reason == "tool_calls"  # type: ignore[attr-defined]

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import soxr
 
 from realtalk.audio import g711
 from realtalk.audio.g711 import Int16Array
-from realtalk.protocol.session_config import AudioFormatName
+
+# The protocol spells the same three names; audio keeps its own so it stays usable without the protocol.
+AudioFormatName = Literal["pcm16", "g711_ulaw", "g711_alaw"]
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,13 @@ class TextDelta:
 
 @dataclass(frozen=True)
 class ToolCallStart:
-    call_id: str
+    """A tool call begins; its arguments follow as deltas.
+
+    `call_id` is the backend's own id for the call, or None when the model gave none: ids have a shape
+    the protocol dictates, so the caller (the session, the HTTP API) assigns one rather than the engine.
+    """
+
+    call_id: str | None
     name: str
 
 

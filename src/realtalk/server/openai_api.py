@@ -34,11 +34,11 @@ from realtalk.engines.base import (
     TranscriptFinal,
 )
 from realtalk.engines.registry import Engines
+from realtalk.engines.speech_text import SentenceChunker
 from realtalk.protocol import ids
 from realtalk.protocol.errors import ProtocolError, validated
 from realtalk.protocol.session_config import StrictModel, Voice
 from realtalk.server.auth import Authenticator, bearer_token
-from realtalk.session.sentences import SentenceChunker
 
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024  # OpenAI's limit for an audio file
 TranscriptFormat = Literal["json", "text", "verbose_json", "srt", "vtt"]
@@ -321,7 +321,7 @@ async def _chat_chunks(engines: Engines, request: LLMRequest, model: str, includ
                                 "tool_calls": [
                                     {
                                         "index": call_index,
-                                        "id": call_id,
+                                        "id": call_id or ids.call_id(),
                                         "type": "function",
                                         "function": {"name": name, "arguments": ""},
                                     }
@@ -363,7 +363,9 @@ async def _chat_completion(engines: Engines, request: LLMRequest, model: str) ->
             case TextDelta(text=piece):
                 text += piece
             case ToolCallStart(call_id=call_id, name=name):
-                calls.append({"id": call_id, "type": "function", "function": {"name": name, "arguments": ""}})
+                calls.append(
+                    {"id": call_id or ids.call_id(), "type": "function", "function": {"name": name, "arguments": ""}}
+                )
             case ToolCallArgumentsDelta(delta=delta) if calls:
                 calls[-1]["function"]["arguments"] += delta
             case Completion():

@@ -25,12 +25,12 @@ from realtalk.engines.base import (
     ToolCallStart,
 )
 from realtalk.engines.registry import Engines
+from realtalk.engines.speech_text import SentenceChunker
 from realtalk.protocol import events as ev
 from realtalk.protocol import ids
 from realtalk.protocol.items import Content, Item
 from realtalk.session.conversation import ConversationStore
 from realtalk.session.rate_limits import RateLimiter
-from realtalk.session.sentences import SentenceChunker
 
 log = logging.getLogger(__name__)
 

@@ -11,6 +11,7 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -35,6 +36,12 @@ def model_infos() -> list[ModelInfo]:
     return [ModelInfo("vad", "silero-v6", ("silero-vad", "onnxruntime"), located(model_path))]
 
 
+class InferenceModel(Protocol):
+    """What the engine needs of an onnxruntime session: one run of the graph on named inputs."""
+
+    def run(self, output_names: list[str] | None, input_feed: dict[str, Any]) -> list[Any]: ...
+
+
 @dataclass
 class SileroStream:
     engine: SileroVAD
@@ -56,8 +63,9 @@ class SileroVAD:
     sample_rate = SAMPLE_RATE
     frame_samples = FRAME
 
-    def __init__(self, path: Path | None = None, max_batch: int = 256) -> None:
-        self._session = cpu_session(str(path or model_path()))
+    def __init__(self, model: InferenceModel | None = None, max_batch: int = 256) -> None:
+        """`model` is the Silero ONNX session, by default the packaged one; a caller may wrap or share it."""
+        self._session = model or cpu_session(str(model_path()))
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="silero")
         self._max_batch = max_batch
         self._pending: list[_Request] = []

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from realtalk.engines.base import FunctionSpec, TextDelta, ToolCallArgumentsDelta, ToolCallStart, ToolChoiceSpec
-from realtalk.protocol import ids
 
 ToolEvent = TextDelta | ToolCallStart | ToolCallArgumentsDelta
 MAX_MESSAGE_CHARS = 2000
@@ -113,7 +112,7 @@ class ToolReplyParser:
             brace = self._text.find("{", self._text.find('"arguments"'))
             if name is not None and brace >= 0:
                 self._mode, self._pos = "call", brace
-                events.append(ToolCallStart(ids.call_id(), name))
+                events.append(ToolCallStart(None, name))
 
     def _message_text(self) -> str:
         """Decode the JSON string from `_pos`, stopping before any incomplete escape."""

@@ -17,7 +17,6 @@ from realtalk.engines.base import (
     ToolChoiceSpec,
 )
 from realtalk.engines.remote.http import RemoteClient, RemoteEndpoint, RemoteEngineError
-from realtalk.protocol import ids
 
 
 class RemoteLLM:
@@ -56,7 +55,7 @@ def _tool_call_events(call: dict[str, Any], seen: set[int]) -> list[LLMEvent]:
     function = call.get("function") or {}
     if index not in seen:
         seen.add(index)
-        events.append(ToolCallStart(call.get("id") or ids.call_id(), function.get("name") or ""))
+        events.append(ToolCallStart(call.get("id") or None, function.get("name") or ""))
     if function.get("arguments"):
         events.append(ToolCallArgumentsDelta(function["arguments"]))
     return events

@@ -22,7 +22,6 @@ from realtalk.engines.base import (
     ToolCallArgumentsDelta,
     ToolCallStart,
 )
-from realtalk.protocol import ids
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,6 @@ class ScriptedTurn:
 @dataclass
 class ScriptedLLM:
     script: list[ScriptedTurn] = field(default_factory=list)
-    requests: list[LLMRequest] = field(default_factory=list)
 
     @classmethod
     def from_file(cls, path: Path) -> ScriptedLLM:
@@ -49,7 +47,6 @@ class ScriptedLLM:
         return cls([_turn(raw) for raw in turns])
 
     async def stream(self, request: LLMRequest) -> AsyncIterator[LLMEvent]:
-        self.requests.append(request)
         turn = self._next_turn(request)
         budget = request.max_output_tokens
         produced = 0
@@ -61,7 +58,7 @@ class ScriptedLLM:
             yield TextDelta(token)
         for call in turn.tool_calls:
             arguments = json.dumps(call.arguments)
-            yield ToolCallStart(ids.call_id(), call.name)
+            yield ToolCallStart(None, call.name)
             for piece in _pieces(arguments, 8):
                 yield ToolCallArgumentsDelta(piece)
             produced += len(_tokens(arguments))

@@ -1,4 +1,8 @@
-"""Cuts streaming text at clause and sentence ends, so speech can start before the text is finished."""
+"""Cuts streaming text at clause and sentence ends, so speech can start before the text is finished.
+
+It lives with the engines because it is how text is fed to any TTS engine: a realtime response and
+`/v1/audio/speech` both cut their text here, and neither needs to know about the other.
+"""
 
 from __future__ import annotations
 
