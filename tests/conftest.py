@@ -9,7 +9,7 @@ import pytest
 from realtalk.engines.registry import PRESETS, EngineChoice, Engines, build_engines
 from realtalk.protocol.beta import BetaDialect
 from realtalk.protocol.ga import GADialect
-from tests.harness import OPEN_HARNESSES
+from tests.harness import CURRENT, OPEN_HARNESSES
 from tests.oracle import validate_beta_server_event, validate_ga_server_event
 
 
@@ -35,6 +35,21 @@ def _validating(encode: Any, validate: Any, failures: list[str]) -> Any:
         return encoded
 
     return checked
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`pytest.mark.dialects("ga", "beta")`: run the test once per dialect, GA first."""
+    marker = metafunc.definition.get_closest_marker("dialects")
+    if marker is not None:
+        metafunc.parametrize("session_dialect", marker.args, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def session_dialect(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The dialect `SessionHarness()` speaks in this test (GA unless the test runs in several)."""
+    CURRENT["dialect"] = getattr(request, "param", "ga")
+    yield CURRENT["dialect"]
+    CURRENT["dialect"] = "ga"
 
 
 @pytest.fixture(autouse=True)
