@@ -12,13 +12,17 @@ from realtalk.engines.base import (
     LLMRequest,
     Samples,
     TextDelta,
+    TokenCount,
     TranscriptEvent,
     TranscriptFinal,
 )
+from realtalk.engines.scripted.llm import DEFAULT_CONTEXT_WINDOW, word_tokens
 
 
 class GatedLLM:
     """Streams `text` word by word, then waits at `pause_after` words until the test opens the gate."""
+
+    context_window = DEFAULT_CONTEXT_WINDOW
 
     def __init__(self, text: str = "One two three four.", pause_after: int = 2) -> None:
         self.words = text.split(" ")
@@ -40,6 +44,9 @@ class GatedLLM:
         finally:
             self.streams_closed += 1
 
+    async def count_tokens(self, request: LLMRequest) -> TokenCount:
+        return word_tokens(request)
+
 
 class RecordingLLM:
     """Wraps any LLM and keeps the requests it is given, so a test can check what the session asked."""
@@ -55,6 +62,11 @@ class RecordingLLM:
 
 class FailingLLM:
     """Streams one word, then breaks the way a backend does when its connection drops."""
+
+    context_window = DEFAULT_CONTEXT_WINDOW
+
+    async def count_tokens(self, request: LLMRequest) -> TokenCount:
+        return word_tokens(request)
 
     async def stream(self, request: LLMRequest) -> AsyncIterator[LLMEvent]:
         yield TextDelta("Partial")

@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 
 from realtalk.config import Settings
+from realtalk.engines.base import ChatMessage, FunctionSpec, LLMRequest, TokenCount, ToolCall
 from realtalk.engines.registry import Engines, build_engines
+from realtalk.engines.remote.llm import estimate_tokens
 from realtalk.protocol.session_config import SessionConfig
 from tests.backends import FaultyBackend, realtalk_process
 from tests.harness import SessionHarness, only, scripted_engines
@@ -157,3 +159,27 @@ async def test_an_unreachable_backend_is_retried_then_reported() -> None:
     assert done["status"] == "failed" and "unreachable" in message and "after 2 tries" in message
     harness.engines.llm = scripted_engines().llm
     assert only(await harness.response(), "response.done")["response"]["status"] == "completed"
+
+
+async def test_a_remote_prompt_is_estimated_at_four_ascii_characters_a_token() -> None:
+    call = ToolCall("c1", "get_weather", '{"city": "Paris"}')
+    request = LLMRequest(
+        [ChatMessage("user", "Hello there!"), ChatMessage("assistant", "", (call,)), ChatMessage("user", "日本語")]
+    )
+    # 4 of framing each; 12 characters; a call: 3 + "get_weather" 3 + its 17 characters 5; one a character.
+    assert estimate_tokens(request) == TokenCount((7, 15, 7), 3)
+    engine = remote(("llm",), "http://127.0.0.1:9/v1").llm
+    assert await engine.count_tokens(request) == estimate_tokens(request)
+
+
+def test_remote_tools_count_as_overhead() -> None:
+    tool = FunctionSpec("get_weather", "Weather", WEATHER["parameters"])  # type: ignore[arg-type]
+    bare = estimate_tokens(LLMRequest([ChatMessage("user", "Hi")]))
+    tooled = estimate_tokens(LLMRequest([ChatMessage("user", "Hi")], [tool]))
+    # The tool as sent, `[{"type": "function", "function": {...}}]`, is 185 characters of JSON.
+    assert tooled.per_message == bare.per_message and tooled.overhead == bare.overhead + 47
+
+
+def test_the_remote_context_window_is_configured() -> None:
+    assert remote(("llm",), "http://127.0.0.1:9/v1").llm.context_window == 8192
+    assert remote(("llm",), "http://127.0.0.1:9/v1", llm_context_tokens=32_000).llm.context_window == 32_000

@@ -13,6 +13,8 @@ from realtalk.engines.base import (
     FunctionSpec,
     LLMRequest,
     TextDelta,
+    TokenCount,
+    ToolCall,
     ToolCallArgumentsDelta,
     ToolCallStart,
     ToolChoiceSpec,
@@ -64,6 +66,16 @@ async def test_scripted_llm_honours_a_forced_tool_with_schema_valid_arguments() 
     events = await collect(ScriptedLLM(), LLMRequest(SAY_HI.messages, [tool], ToolChoiceSpec("function", "book")))
     args = json.loads("".join(e.delta for e in events if isinstance(e, ToolCallArgumentsDelta)))
     assert args == example_arguments(tool) == {"city": "example", "nights": 1, "plan": "basic"}
+
+
+async def test_scripted_llm_counts_words_per_message_as_its_usage_does() -> None:
+    call = ChatMessage("assistant", "Let me check.", (ToolCall("c1", "lookup", '{"city": "Paris"}'),))
+    request = LLMRequest([*SAY_HI.messages, call, ChatMessage("tool", "sunny", tool_call_id="c1")])
+    llm = ScriptedLLM(context_window=64)
+    counted = await llm.count_tokens(request)
+    assert counted == TokenCount((2, 2, 5, 1), 0)
+    assert (await collect(llm, request))[-1].input_tokens == counted.total == 10  # type: ignore[attr-defined]
+    assert llm.context_window == 64 and ScriptedLLM().context_window == 4096
 
 
 async def test_tone_tts_lasts_twenty_ms_a_character_and_follows_speed() -> None:

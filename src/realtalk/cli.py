@@ -54,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
         )
         serve.add_argument(f"--{kind}-api-key", help=f"its API key (REALTALK_{upper}_API_KEY)")
         serve.add_argument(f"--{kind}-model", help=f"the model it should run (REALTALK_{upper}_MODEL)")
+    serve.add_argument(
+        "--llm-context-tokens",
+        type=int,
+        help="tokens one request to the remote LLM may hold, prompt and answer (REALTALK_LLM_CONTEXT_TOKENS, 8192)",
+    )
     serve.add_argument("--tts-voices", help="OpenAI voice → backend voice: alloy=af_bella,echo=am_adam")
     serve.add_argument("--tts-sample-rate", type=int, help="sample rate of the speech server's pcm (24000)")
     serve.add_argument("--remote-connect-timeout", type=float, help="seconds to connect to a backend (5)")

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     llm_url: str | None = Field(None, description="base URL of an OpenAI-compatible chat server (--llm remote)")
     llm_api_key: str | None = None
     llm_model: str = "gpt-4o-mini"
+    llm_context_tokens: int = Field(
+        8192, ge=256, description="tokens one request to the remote LLM may hold, prompt and answer together"
+    )
     stt_url: str | None = Field(None, description="base URL of an OpenAI-compatible transcription server")
     stt_api_key: str | None = None
     stt_model: str = "whisper-1"
@@ -84,6 +87,7 @@ class Settings(BaseSettings):
             retries=self.remote_retries,
             voices=self.tts_voices if kind == "tts" else {},
             sample_rate=self.tts_sample_rate,
+            context_tokens=self.llm_context_tokens,
         )
 
     def engine_choice(self) -> EngineChoice:

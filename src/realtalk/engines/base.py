@@ -93,9 +93,41 @@ class Completion:
 LLMEvent = TextDelta | ToolCallStart | ToolCallArgumentsDelta | Completion
 
 
+@dataclass(frozen=True)
+class TokenCount:
+    """What a request's prompt costs, split so that a caller can drop messages without counting again.
+
+    `per_message[i]` is what `messages[i]` takes in the prompt on its own; `overhead` is everything else
+    the engine adds (chat-template framing, default or priming messages, tool definitions, the opening of
+    the answer). Dropping messages, other than a leading system message and the last one, leaves `overhead`
+    as it is (or, in rare cases, makes it smaller), so the prompt of what is kept costs at most
+    `overhead + sum(its per_message)`.
+    """
+
+    per_message: tuple[int, ...]
+    overhead: int
+
+    @property
+    def total(self) -> int:
+        """The whole prompt, as the engine would report it in `Completion.input_tokens`."""
+        return self.overhead + sum(self.per_message)
+
+
 class LLMEngine(Protocol):
+    context_window: int
+    """Tokens one request may hold, prompt and answer together: what a request really gets, not the model's
+    nominal size (a server that splits its context among parallel slots gives each request one share)."""
+
     def stream(self, request: LLMRequest) -> AsyncIterator[LLMEvent]:
         """Text deltas and tool calls (a start, then argument deltas) in order, then one Completion."""
+        ...
+
+    async def count_tokens(self, request: LLMRequest) -> TokenCount:
+        """The prompt `request` would make, counted per message; `per_message` is aligned with its messages.
+
+        It takes the whole request, not just the messages, because the overhead depends on the tools and on
+        the tool choice (an engine may render tools, or priming examples, only in some modes).
+        """
         ...
 
 

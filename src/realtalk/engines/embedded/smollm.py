@@ -5,6 +5,11 @@ port, no file) guarded by a random API key, and sets it silent. Requests go thro
 on worker threads; two slots let two sessions generate at once. Sampling uses the session's
 temperature with a repeat penalty (a 135M model loops under greedy decoding). Tools are done by
 constrained decoding to a JSON schema (see `tool_json`), since the model ignores native tool calling.
+
+Prompts are counted by the server itself, over that same socket: `/apply-template` renders messages with
+the model's own chat template and `/tokenize` splits them with its own vocabulary, so a count is exactly
+the `prompt_tokens` a request reports. llama.cpp divides its context among the slots, so one request
+holds `CONTEXT_TOKENS // SLOTS` tokens, prompt and answer together.
 """
 
 from __future__ import annotations
@@ -14,12 +19,14 @@ import json
 import os
 import secrets
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from realtalk.engines.base import ChatMessage, Completion, LLMEvent, LLMRequest, TextDelta
+import httpx
+
+from realtalk.engines.base import ChatMessage, Completion, LLMEvent, LLMRequest, TextDelta, TokenCount
 from realtalk.engines.embedded.packages import ModelInfo, located, package_dir
 from realtalk.engines.embedded.tool_json import ToolReplyParser, reply_schema, tool_instructions
 
@@ -29,6 +36,8 @@ SLOTS = 2
 DEFAULT_MAX_TOKENS = 1024
 REPEAT_PENALTY = 1.1
 MIN_P = 0.1  # drop tokens under a tenth of the likeliest: keeps a 135M model on topic
+MESSAGE_START = "<|im_start|>"  # SmolLM2's chat template (ChatML) opens every message with this token
+COUNT_CACHE_SIZE = 16_384  # messages whose token counts are remembered, so a turn tokenizes only what is new
 
 # A worked exchange shown before the conversation: it keeps a 135M model to short answers in English (a
 # question about France otherwise drifts into French about a third of the time).
@@ -70,10 +79,19 @@ class SmolLM:
         if seed is not None:  # the same question, the same answer: for tests and demos
             params.sampling.seed = seed
         params.verbosity = 0
-        params.hostnames = [f"@realtalk-llm-{os.getpid()}-{secrets.token_hex(8)}.sock"]
+        socket_name = f"realtalk-llm-{os.getpid()}-{secrets.token_hex(8)}.sock"
+        params.hostnames = [f"@{socket_name}"]  # '@': the abstract namespace, which leaves no file behind
         params.api_keys = [secrets.token_hex(32)]
         self._server = xllamacpp.Server(params)
         self._executor = ThreadPoolExecutor(SLOTS, thread_name_prefix="smollm")
+        self.context_window = CONTEXT_TOKENS // SLOTS
+        self._http = httpx.Client(
+            transport=httpx.HTTPTransport(uds="\0" + socket_name),
+            base_url="http://smollm",
+            headers={"Authorization": f"Bearer {params.api_keys[0]}"},
+        )
+        self._counts: dict[tuple[str, str], int] = {}
+        self._start: int | None = None  # the id of MESSAGE_START, asked of the server when first needed
 
     async def stream(self, request: LLMRequest) -> AsyncIterator[LLMEvent]:
         schema = reply_schema(request.tools, request.tool_choice)
@@ -119,6 +137,74 @@ class SmolLM:
         else:
             yield Completion("tool_calls" if called else "stop", *tokens)
 
+    async def count_tokens(self, request: LLMRequest) -> TokenCount:
+        return await asyncio.to_thread(self._count, request)
+
+    def _count(self, request: LLMRequest) -> TokenCount:
+        """Each message alone, then the overhead from a probe holding only the messages it depends on.
+
+        What the engine adds (the default or priming messages, the tool guide in the system message, the
+        answer's header) depends only on the first message and the end of the conversation, so a request
+        made of just those costs the same overhead as the whole one, and the long middle is never rendered
+        twice. The end kept is the last message that is not the assistant's and all after it: llama.cpp
+        treats trailing assistant messages specially, so the probe must end as the request does.
+        """
+        per_message = self._message_tokens(request.messages)
+        ends = _ends(request.messages)
+        probe = LLMRequest([request.messages[i] for i in ends], request.tools, request.tool_choice)
+        body = self._body(probe, reply_schema(probe.tools, probe.tool_choice))
+        prompt = self._post("apply-template", {"messages": body["messages"]})["prompt"]
+        total = len(self._post("tokenize", {"content": prompt, "add_special": True})["tokens"])
+        return TokenCount(tuple(per_message), total - sum(per_message[i] for i in ends))
+
+    def _message_tokens(self, messages: Sequence[ChatMessage]) -> list[int]:
+        keys = [_key(m) for m in messages]
+        known = {k: count for k in keys if (count := self._counts.get(k)) is not None}
+        new = list(dict.fromkeys(k for k in keys if k not in known))
+        if new:
+            counted = dict(zip(new, self._rendered_tokens(new), strict=True))
+            self._remember(counted)
+            known.update(counted)
+        return [known[k] for k in keys]
+
+    def _rendered_tokens(self, messages: list[tuple[str, str]]) -> list[int]:
+        """Render the messages in one go and cut the tokens where each message starts.
+
+        The template may put a default system message first, so the messages are counted from the end. A
+        message whose text holds the start marker itself is tokenized into more than one piece, as it would
+        be in a real prompt; it gets all its pieces.
+        """
+        rendered = [{"role": role, "content": content} for role, content in messages]
+        prompt = self._post("apply-template", {"messages": rendered, "add_generation_prompt": False})["prompt"]
+        tokens: list[int] = self._post("tokenize", {"content": prompt})["tokens"]
+        start = self._start_token()
+        starts = [i for i, token in enumerate(tokens) if token == start]
+        pieces = [end - begin for begin, end in zip(starts, [*starts[1:], len(tokens)], strict=True)]
+        counts: list[int] = []
+        for _, content in reversed(messages):
+            take = 1 + content.count(MESSAGE_START)
+            if take > len(pieces):
+                raise LLMError("the chat template did not open every message with " + MESSAGE_START)
+            counts.append(sum(pieces[-take:]))
+            del pieces[-take:]
+        return counts[::-1]
+
+    def _start_token(self) -> int:
+        if self._start is None:
+            self._start = int(self._post("tokenize", {"content": MESSAGE_START})["tokens"][0])
+        return self._start
+
+    def _remember(self, counted: dict[tuple[str, str], int]) -> None:
+        self._counts.update(counted)
+        while len(self._counts) > COUNT_CACHE_SIZE:  # the oldest first: a conversation drops its oldest
+            self._counts.pop(next(iter(self._counts)), None)
+
+    def _post(self, path: str, body: dict[str, Any]) -> Any:
+        response = self._http.post(path, json=body)
+        if response.status_code != 200:
+            raise LLMError(f"llama.cpp could not {path} ({response.status_code}): {response.text[:200]}")
+        return response.json()
+
     def _body(self, request: LLMRequest, schema: dict[str, Any] | None) -> dict[str, Any]:
         messages = [_message(m) for m in request.messages]
         if schema is None:
@@ -151,6 +237,18 @@ def _message(message: ChatMessage) -> dict[str, Any]:
         calls = [json.dumps({"name": c.name, "arguments": _parsed(c.arguments)}) for c in message.tool_calls]
         content = "\n".join(filter(None, [content, *calls]))
     return {"role": message.role, "content": content}
+
+
+def _ends(messages: Sequence[ChatMessage]) -> list[int]:
+    """The indices of the first message and of the conversation's end (see `SmolLM._count`)."""
+    last = next((i for i in range(len(messages) - 1, 0, -1) if messages[i].role != "assistant"), 1)
+    return sorted({0, *range(last, len(messages))}) if messages else []
+
+
+def _key(message: ChatMessage) -> tuple[str, str]:
+    """What the template sees of a message, and so all its token count depends on."""
+    rendered = _message(message)
+    return rendered["role"], rendered["content"]
 
 
 def _parsed(arguments: str) -> Any:

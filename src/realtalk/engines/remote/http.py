@@ -32,6 +32,7 @@ class RemoteEndpoint:
     backoff: float = 0.25
     voices: dict[str, str] = field(default_factory=dict)
     sample_rate: int = 24_000
+    context_tokens: int = 8192  # an LLM's window per request: the backend cannot be asked, so it is told
 
 
 class RemoteClient:

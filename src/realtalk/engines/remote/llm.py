@@ -1,8 +1,14 @@
-"""An LLM behind `/v1/chat/completions` (streamed): text deltas, tool-call deltas, usage."""
+"""An LLM behind `/v1/chat/completions` (streamed): text deltas, tool-call deltas, usage.
+
+The backend's tokenizer is out of reach (OpenAI-compatible servers have no standard endpoint for it), so
+prompts are estimated: about four characters a token for ASCII text, and a token for every other
+character, which over-counts most languages a little rather than under-counting any by much.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,16 +18,26 @@ from realtalk.engines.base import (
     LLMEvent,
     LLMRequest,
     TextDelta,
+    TokenCount,
     ToolCallArgumentsDelta,
     ToolCallStart,
     ToolChoiceSpec,
 )
 from realtalk.engines.remote.http import RemoteClient, RemoteEndpoint, RemoteEngineError
 
+ASCII_CHARS_PER_TOKEN = 4
+MESSAGE_FRAMING = 4  # role and delimiters around each message in the common chat templates
+CALL_FRAMING = 3  # a tool call's id and wrapping
+ANSWER_OPENING = 3  # the assistant header the template adds for the reply
+
 
 class RemoteLLM:
     def __init__(self, endpoint: RemoteEndpoint) -> None:
         self.client = RemoteClient(endpoint, "LLM")
+        self.context_window = endpoint.context_tokens
+
+    async def count_tokens(self, request: LLMRequest) -> TokenCount:
+        return estimate_tokens(request)
 
     async def stream(self, request: LLMRequest) -> AsyncIterator[LLMEvent]:
         body = chat_request(request, self.client.endpoint.model)
@@ -46,6 +62,23 @@ class RemoteLLM:
             yield Completion("length", *tokens)
         else:
             yield Completion("tool_calls" if calls else "stop", *tokens)
+
+
+def estimate_tokens(request: LLMRequest) -> TokenCount:
+    """Each message's text and calls plus its framing; the tools as their JSON, plus the answer's opening."""
+    per_message = tuple(
+        MESSAGE_FRAMING
+        + estimate_text(m.content)
+        + sum(CALL_FRAMING + estimate_text(c.name) + estimate_text(c.arguments) for c in m.tool_calls)
+        for m in request.messages
+    )
+    tools = chat_request(LLMRequest((), request.tools, request.tool_choice), "").get("tools")
+    return TokenCount(per_message, ANSWER_OPENING + (estimate_text(json.dumps(tools)) if tools else 0))
+
+
+def estimate_text(text: str) -> int:
+    non_ascii = len(text) - len(text.encode("ascii", "ignore"))
+    return math.ceil((len(text) - non_ascii) / ASCII_CHARS_PER_TOKEN) + non_ascii
 
 
 def _tool_call_events(call: dict[str, Any], seen: set[int]) -> list[LLMEvent]:

@@ -2,6 +2,8 @@
 
 With no script left it still answers deterministically: it calls the tool a `tool_choice` forces
 (with arguments built from the tool's schema), otherwise it echoes what it was last told.
+
+Its tokens are words, so a test can size a conversation against a small `context_window` by counting.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from realtalk.engines.base import (
     LLMEvent,
     LLMRequest,
     TextDelta,
+    TokenCount,
     ToolCallArgumentsDelta,
     ToolCallStart,
 )
@@ -36,9 +39,13 @@ class ScriptedTurn:
     tool_calls: tuple[ScriptedToolCall, ...] = ()
 
 
+DEFAULT_CONTEXT_WINDOW = 4096
+
+
 @dataclass
 class ScriptedLLM:
     script: list[ScriptedTurn] = field(default_factory=list)
+    context_window: int = DEFAULT_CONTEXT_WINDOW
 
     @classmethod
     def from_file(cls, path: Path) -> ScriptedLLM:
@@ -52,7 +59,7 @@ class ScriptedLLM:
         produced = 0
         for token in _tokens(turn.text):
             if budget is not None and produced >= budget:
-                yield Completion("length", count_tokens(request.messages), produced)
+                yield Completion("length", word_tokens(request).total, produced)
                 return
             produced += 1
             yield TextDelta(token)
@@ -62,7 +69,10 @@ class ScriptedLLM:
             for piece in _pieces(arguments, 8):
                 yield ToolCallArgumentsDelta(piece)
             produced += len(_tokens(arguments))
-        yield Completion("tool_calls" if turn.tool_calls else "stop", count_tokens(request.messages), produced)
+        yield Completion("tool_calls" if turn.tool_calls else "stop", word_tokens(request).total, produced)
+
+    async def count_tokens(self, request: LLMRequest) -> TokenCount:
+        return word_tokens(request)
 
     def _next_turn(self, request: LLMRequest) -> ScriptedTurn:
         choice = request.tool_choice
@@ -127,5 +137,13 @@ def _pieces(text: str, size: int) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)]
 
 
-def count_tokens(messages: Iterable[ChatMessage]) -> int:
-    return sum(len(m.content.split()) + sum(len(c.arguments.split()) for c in m.tool_calls) for m in messages)
+def word_tokens(request: LLMRequest) -> TokenCount:
+    """A message costs its words and its tool calls' argument words; nothing else costs anything.
+
+    No overhead, so `total` is exactly the `input_tokens` the scripted model reports.
+    """
+    return TokenCount(tuple(_words(m) for m in request.messages), 0)
+
+
+def _words(message: ChatMessage) -> int:
+    return len(message.content.split()) + sum(len(c.arguments.split()) for c in message.tool_calls)
