@@ -19,7 +19,7 @@ from realtalk.protocol.client_events import ResponseOverrides
 from realtalk.protocol.config import SessionConfig, check_tools
 from realtalk.protocol.errors import ProtocolError
 from realtalk.protocol.items import Item, ItemParam
-from realtalk.session.context import chat_messages, function_specs, tool_choice_spec
+from realtalk.session.context import chat_messages, fitted, function_specs, tool_choice_spec
 from realtalk.session.conversation import ConversationStore
 from realtalk.session.rate_limits import RateLimiter
 from realtalk.session.response import Emit, ResponsePlan, ResponseRun
@@ -54,6 +54,7 @@ class Responder:
         self._runs: dict[str, ResponseRun] = {}
         self.default: ResponseRun | None = None  # the run writing into the default conversation, if any
         self.has_responded = False
+        self._truncated: set[str] = set()  # conversation items cut from the context: they stay out
 
     def create(self, overrides: ResponseOverrides, config: SessionConfig) -> ResponseRun:
         """Plan and start a response; refusals (one already in the conversation, too many) raise."""
@@ -153,19 +154,28 @@ class Responder:
         )
 
         async def request() -> LLMRequest:
-            items = context if context is not None else list(self._conversation.items)
+            items = context if context is not None else self._conversation_context()
             await self._hooks.transcripts_of(items)
-            return LLMRequest(
-                messages=chat_messages(instructions, items),
+            chat = chat_messages(instructions, items)
+            whole = LLMRequest(
+                messages=chat.messages,
                 tools=function_specs(tools),
                 tool_choice=tool_choice_spec(choice, tools),
                 temperature=temperature,
                 max_output_tokens=None if max_tokens == "inf" else int(max_tokens),
             )
+            request, left_out = await fitted(self._engines.llm, whole, chat, config.truncation)
+            if context is None:
+                self._truncated |= left_out
+            return request
 
         parallel = _given(overrides.parallel_tool_calls, config.parallel_tool_calls)
         conversation = self._conversation if in_conversation else None
         return ResponsePlan(response, request, config.output.speed, conversation, parallel)
+
+    def _conversation_context(self) -> list[Item]:
+        """The conversation as the model reads it: less what truncation has already cut from its front."""
+        return [item for item in self._conversation.items if item.id not in self._truncated]
 
     def _context(self, inputs: list[ItemParam], config: SessionConfig) -> list[Item]:
         """`response.input`: fresh items, or references to items of the conversation."""

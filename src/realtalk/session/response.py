@@ -31,6 +31,7 @@ from realtalk.protocol import ids
 from realtalk.protocol.items import Content, Item
 from realtalk.session.conversation import ConversationStore
 from realtalk.session.rate_limits import RateLimiter
+from realtalk.session.truncation import ContextTooLong
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +156,17 @@ class ResponseRun:
             await self._close_outputs("incomplete")
             response.status = "cancelled"
             response.status_details = ev.StatusDetails("cancelled", self._cancel_reason)
+        except ContextTooLong as exc:
+            response.status = "failed"
+            response.status_details = ev.StatusDetails(
+                "failed",
+                error={
+                    "type": "invalid_request_error",
+                    "code": "context_length_exceeded",
+                    "message": f"The conversation does not fit the model's context window: {exc}. "
+                    "Delete older items, or set the session's truncation to 'auto'.",
+                },
+            )
         except _RateLimited as exc:
             response.status = "failed"
             response.status_details = ev.StatusDetails(
