@@ -9,7 +9,7 @@ import soxr
 
 from realtalk.audio import g711
 from realtalk.audio.g711 import Int16Array
-from realtalk.protocol.session_config import AudioFormatName
+from realtalk.protocol.config import AudioFormatName
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,8 @@ from realtalk.engines.base import (
 )
 from realtalk.engines.registry import Engines
 from realtalk.protocol import ids
+from realtalk.protocol.config import StrictModel, Voice
 from realtalk.protocol.errors import ProtocolError, validated
-from realtalk.protocol.session_config import StrictModel, Voice
 from realtalk.server.auth import Authenticator, bearer_token
 from realtalk.session.sentences import SentenceChunker
 
