@@ -189,7 +189,9 @@ def check_tools(tools: list[FunctionTool], tool_choice: ToolChoice) -> None:
     """A named `tool_choice` must name a tool that exists, and tool names must be unique."""
     names = [tool.name for tool in tools]
     if len(set(names)) != len(names):
-        raise ProtocolError(f"Invalid value for {PARAM}: tool names must be unique.", code="invalid_value", path=("tools",))
+        raise ProtocolError(
+            f"Invalid value for {PARAM}: tool names must be unique.", code="invalid_value", path=("tools",)
+        )
     if isinstance(tool_choice, NamedFunction) and tool_choice.name not in names:
         raise ProtocolError(
             f"Invalid value for {PARAM}: function '{tool_choice.name}' is not one of the tools.",
@@ -211,9 +213,7 @@ class SessionPatch:
     def touches(self, *prefixes: FieldPath) -> bool:
         """Does this patch set anything at or under one of `prefixes` (or above it, replacing it whole)?"""
         return any(
-            path[: len(prefix)] == prefix or prefix[: len(path)] == path
-            for path in self.changes
-            for prefix in prefixes
+            path[: len(prefix)] == prefix or prefix[: len(path)] == path for path in self.changes for prefix in prefixes
         )
 
     def keys(self) -> Iterable[FieldPath]:

@@ -94,9 +94,13 @@ def from_validation_error(exc: ValidationError, prefix: FieldPath = ()) -> Proto
         return ProtocolError(f"Unknown parameter: {PARAM}.", code="unknown_parameter", path=path)
     given = short_repr(err.get("input"))
     if kind in _TYPE_ERRORS:
-        return ProtocolError(f"Invalid type for {PARAM}: {err['msg']}, but got {given}.", code="invalid_type", path=path)
+        return ProtocolError(
+            f"Invalid type for {PARAM}: {err['msg']}, but got {given}.", code="invalid_type", path=path
+        )
     msg = err["msg"].removeprefix("Value error, ")
-    return ProtocolError(f"Invalid value for {PARAM}: {given}. {msg}.".replace("..", "."), code="invalid_value", path=path)
+    return ProtocolError(
+        f"Invalid value for {PARAM}: {given}. {msg}.".replace("..", "."), code="invalid_value", path=path
+    )
 
 
 def short_repr(value: Any) -> str:

@@ -1,7 +1,7 @@
 """The server's internal event vocabulary: what happened, with no dialect's names or shapes.
 
-The session emits these; each dialect's codec (`protocol.ga`, `protocol.beta`) renders them. One class per distinct fact,
-so that a dialect that names a fact differently changes one line of its codec, not the session.
+The session emits these; each dialect's codec (`protocol.ga`, `protocol.beta`) renders them. One class per
+distinct fact, so that a dialect that names a fact differently changes one line of its codec, not the session.
 """
 
 from __future__ import annotations
