@@ -13,21 +13,8 @@ from realtalk.protocol.beta import rest as beta_rest
 from realtalk.protocol.config import DEFAULT_INSTRUCTIONS, NamedFunction, RetentionRatio, SessionConfig, SessionPatch
 from realtalk.protocol.errors import FieldPath
 from realtalk.protocol.items import ContentParam, ItemParam
-from tests.codec_samples import (
-    EXPIRES,
-    REALTIME,
-    SAMPLES,
-    SERVER_VAD,
-    SPOKEN,
-    TRANSCRIPTION,
-    VAD,
-    bodies,
-    decoded_patch,
-    invalid,
-    overrides_of,
-    refusal,
-    spoken_item,
-)
+from tests.codec_checks import bodies, decoded_patch, invalid, overrides_of, refusal
+from tests.codec_samples import EXPIRES, REALTIME, SAMPLES, SERVER_VAD, SPOKEN, TRANSCRIPTION, VAD, spoken_item
 
 BETA = BetaDialect()
 

@@ -14,7 +14,8 @@ from realtalk.protocol.common import MAX_APPEND_BYTES
 from realtalk.protocol.errors import FieldPath
 from realtalk.protocol.ga import GADialect
 from realtalk.protocol.wire import Dialect
-from tests.codec_samples import RESPONSE, SAMPLES, SPOKEN, WHERE, bodies, refusal, spoken_item
+from tests.codec_checks import bodies, refusal
+from tests.codec_samples import RESPONSE, SAMPLES, SPOKEN, WHERE, spoken_item
 
 DIALECTS = [GADialect(), BetaDialect()]
 both = pytest.mark.parametrize("dialect", DIALECTS, ids=lambda d: d.name)

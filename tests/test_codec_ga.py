@@ -14,6 +14,7 @@ from realtalk.protocol.errors import FieldPath, ProtocolError
 from realtalk.protocol.ga import GADialect
 from realtalk.protocol.ga import rest as ga_rest
 from realtalk.protocol.items import ContentParam, ItemParam
+from tests.codec_checks import bodies, decoded_patch, invalid, overrides_of, refusal
 from tests.codec_samples import (
     CALL,
     EXPIRES,
@@ -23,11 +24,6 @@ from tests.codec_samples import (
     SPOKEN,
     TRANSCRIPTION,
     WRITTEN,
-    bodies,
-    decoded_patch,
-    invalid,
-    overrides_of,
-    refusal,
     spoken_item,
 )
 
