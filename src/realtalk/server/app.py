@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -15,17 +15,14 @@ from realtalk import __version__
 from realtalk.clock import Clock, SystemClock
 from realtalk.config import Settings
 from realtalk.engines.registry import Engines, build_engines
-from realtalk.protocol import beta, ga, ids
 from realtalk.protocol import events as ev
+from realtalk.protocol import ids
 from realtalk.protocol.beta import BetaDialect
-from realtalk.protocol.errors import ProtocolError, validated
-from realtalk.protocol.ga import ClientSecretCreateRequest, GADialect
-from realtalk.protocol.session_config import (
-    SessionConfig,
-    SessionCreateRequest,
-    TranscriptionSessionConfig,
-    TranscriptionSessionCreateRequest,
-)
+from realtalk.protocol.beta import rest as beta_rest
+from realtalk.protocol.config import SessionConfig, SessionPatch
+from realtalk.protocol.errors import FieldPath, ProtocolError, validated
+from realtalk.protocol.ga import GADialect
+from realtalk.protocol.ga import rest as ga_rest
 from realtalk.protocol.wire import Dialect
 from realtalk.server.auth import Authenticator, AuthError, Principal, bearer_token, subprotocol_token
 from realtalk.server.errors import error_response, protocol_error_response
@@ -71,47 +68,37 @@ def create_app(
     async def healthz() -> dict[str, Any]:
         return {"status": "ok", "version": __version__, "sessions": len(registry)}
 
-    async def mint(seconds: int, config: SessionConfig) -> tuple[str, ev.SessionInfo]:
-        """Store a secret that opens sessions starting from `config`; the session as minted is returned too."""
+    async def mint(
+        request: Request,
+        decode: Callable[[dict[str, Any], SessionConfig], tuple[SessionConfig, int]],
+        render: Callable[[ev.SessionInfo, str], dict[str, Any]],
+        name: Callable[[FieldPath], str],
+    ) -> Response:
+        """Store a secret that opens sessions as the body asks (in its dialect); answer in that dialect."""
+        auth.require_api_key(bearer_token(request.headers))
+        body = await _json_body(request)
+        try:
+            config, seconds = decode(body, _defaults(settings))
+        except ProtocolError as exc:
+            return protocol_error_response(exc, 400, name=name)
         secret = ids.ephemeral_key()
         expires_at = int(clock.now()) + seconds
         await auth.secrets.put(secret, StoredSecret(expires_at, config.model_dump(mode="json")))
-        return secret, ev.SessionInfo(ids.session_id(), expires_at, config)
+        return JSONResponse(render(ev.SessionInfo(ids.session_id(), expires_at, config), secret))
 
     @app.post("/v1/realtime/sessions")
     async def create_session(request: Request) -> Response:
-        auth.require_api_key(bearer_token(request.headers))
-        minted = validated(SessionCreateRequest, _with_defaults(await _json_body(request), settings))
-        secret, info = await mint(minted.client_secret.expires_after.seconds, minted.session_config())
-        return JSONResponse(
-            {**beta.session_object(info), "client_secret": {"value": secret, "expires_at": info.expires_at}}
-        )
+        return await mint(request, beta_rest.session_request, beta_rest.session_response, beta_rest.body_param)
 
     @app.post("/v1/realtime/transcription_sessions")
     async def create_transcription_session(request: Request) -> Response:
-        auth.require_api_key(bearer_token(request.headers))
-        minted = validated(TranscriptionSessionCreateRequest, await _json_body(request))
-        settings_shown = minted.session_config()
-        secret, info = await mint(
-            minted.client_secret.expires_at.seconds, settings_shown.as_session(settings.default_model)
-        )
-        return JSONResponse(
-            {
-                "id": info.id,
-                "object": "realtime.transcription_session",
-                "expires_at": info.expires_at,
-                **settings_shown.model_dump(mode="json"),
-                "client_secret": {"value": secret, "expires_at": info.expires_at},
-            }
+        return await mint(
+            request, beta_rest.transcription_request, beta_rest.transcription_response, beta_rest.body_param
         )
 
     @app.post("/v1/realtime/client_secrets")
     async def create_client_secret(request: Request) -> Response:
-        auth.require_api_key(bearer_token(request.headers))
-        minted = validated(ClientSecretCreateRequest, await _json_body(request))
-        config = ga.session_config(minted.session, defaults=_defaults(settings))
-        secret, info = await mint(minted.expires_after.seconds, config)
-        return JSONResponse({"value": secret, "expires_at": info.expires_at, "session": ga.session_object(info)})
+        return await mint(request, ga_rest.client_secret_request, ga_rest.client_secret_response, ga_rest.param)
 
     add_openai_routes(app, engines, auth, settings)
 
@@ -175,16 +162,12 @@ async def _json_body(request: Request) -> dict[str, Any]:
     return data
 
 
-def _with_defaults(body: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    return {**_defaults(settings), **body}
-
-
-def _defaults(settings: Settings) -> dict[str, Any]:
-    """The server's configured model and instructions, for whatever the client leaves out."""
-    defaults: dict[str, Any] = {"model": settings.default_model}
+def _defaults(settings: Settings, model: str | None = None) -> SessionConfig:
+    """The server's configured model (or the one a URL names) and instructions, for what the client leaves out."""
+    defaults: dict[str, Any] = {"model": model or settings.default_model}
     if settings.instructions is not None:
         defaults["instructions"] = settings.instructions
-    return defaults
+    return validated(SessionConfig, defaults)
 
 
 def _initial_config(principal: Principal, query: Mapping[str, str], settings: Settings) -> SessionConfig:
@@ -193,13 +176,12 @@ def _initial_config(principal: Principal, query: Mapping[str, str], settings: Se
         return SessionConfig.model_validate(principal.secret.config)
     intent = query.get("intent")
     if intent == "transcription":
-        return TranscriptionSessionConfig().as_session(settings.default_model)
+        return _defaults(settings).patched(SessionPatch("transcription", {("type",): "transcription"}))
     if intent is not None:
         raise ProtocolError(
             f"Invalid value: '{intent[:40]}'. The only intent is 'transcription'.", code="invalid_value", param="intent"
         )
-    model = query.get("model")
-    return validated(SessionConfig, {**_defaults(settings), **({"model": model} if model else {})})
+    return _defaults(settings, query.get("model"))
 
 
 async def _deny(websocket: WebSocket, exc: ProtocolError, status: int) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi.responses import JSONResponse
 
-from realtalk.protocol.errors import ProtocolError
+from realtalk.protocol.errors import FieldPath, ProtocolError
 
 
 def error_response(
@@ -13,5 +15,9 @@ def error_response(
     return JSONResponse({"error": {"message": message, "type": type, "param": param, "code": code}}, status_code=status)
 
 
-def protocol_error_response(exc: ProtocolError, status: int = 400) -> JSONResponse:
-    return error_response(status, exc.message, type=exc.type, param=exc.param, code=exc.code)
+def protocol_error_response(
+    exc: ProtocolError, status: int = 400, name: Callable[[FieldPath], str] | None = None
+) -> JSONResponse:
+    """The error as a REST answer; `name` spells a core field path as the request's dialect does."""
+    message, param = exc.rendered(name)
+    return error_response(status, message, type=exc.type, param=param, code=exc.code)

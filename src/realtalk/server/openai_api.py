@@ -36,8 +36,8 @@ from realtalk.engines.base import (
 from realtalk.engines.registry import Engines
 from realtalk.engines.speech_text import SentenceChunker
 from realtalk.protocol import ids
+from realtalk.protocol.config import StrictModel, Voice
 from realtalk.protocol.errors import ProtocolError, validated
-from realtalk.protocol.session_config import StrictModel, Voice
 from realtalk.server.auth import Authenticator, bearer_token
 
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024  # OpenAI's limit for an audio file
