@@ -53,11 +53,15 @@ class RecordingLLM:
 
     def __init__(self, llm: LLMEngine) -> None:
         self.llm = llm
+        self.context_window = llm.context_window
         self.requests: list[LLMRequest] = []
 
     def stream(self, request: LLMRequest) -> AsyncIterator[LLMEvent]:
         self.requests.append(request)
         return self.llm.stream(request)
+
+    async def count_tokens(self, request: LLMRequest) -> TokenCount:
+        return await self.llm.count_tokens(request)
 
 
 class FailingLLM:

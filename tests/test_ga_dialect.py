@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from realtalk.protocol.session_config import SessionConfig, TranscriptionSessionConfig
 
 from realtalk.engines.scripted.llm import ScriptedLLM, ScriptedToolCall, ScriptedTurn
 from realtalk.protocol.ga import GADialect
-from realtalk.protocol.session_config import SessionConfig, TranscriptionSessionConfig
 from tests.engines import RecordingLLM
 from tests.harness import SessionHarness, only, scripted_engines, types
 from tests.signals import chunks, encode, silence, tone

@@ -5,10 +5,10 @@ from __future__ import annotations
 import base64
 
 import pytest
+from realtalk.protocol.session_config import SessionConfig
 
 from realtalk.engines.base import LLMEngine
 from realtalk.engines.scripted.llm import ScriptedLLM
-from realtalk.protocol.session_config import SessionConfig
 from tests.engines import RecordingLLM
 from tests.harness import SessionHarness, only, scripted_engines, types
 

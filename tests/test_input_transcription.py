@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 
 import numpy as np
+from realtalk.protocol.session_config import SessionConfig
 
 from realtalk.engines.scripted.llm import ScriptedLLM
-from realtalk.protocol.session_config import SessionConfig
 from tests.engines import GatedSTT, RecordingLLM
 from tests.harness import SessionHarness, only, scripted_engines, types
 from tests.signals import encode, noise

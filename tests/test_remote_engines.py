@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from realtalk.protocol.session_config import SessionConfig
 
 from realtalk.config import Settings
 from realtalk.engines.base import ChatMessage, FunctionSpec, LLMRequest, TokenCount, ToolCall
 from realtalk.engines.registry import Engines, build_engines
 from realtalk.engines.remote.llm import estimate_tokens
-from realtalk.protocol.session_config import SessionConfig
 from tests.backends import FaultyBackend, realtalk_process
 from tests.harness import SessionHarness, only, scripted_engines
 
