@@ -14,7 +14,7 @@ import pytest
 
 from realtalk.audio import formats, g711
 from realtalk.audio.formats import FORMATS
-from realtalk.protocol import session_config
+from realtalk.protocol import config as protocol_config
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -60,5 +60,5 @@ def test_format_durations() -> None:
 
 
 def test_every_format_the_protocol_names_is_one_audio_knows() -> None:
-    protocol_names = set(get_args(session_config.AudioFormatName))
+    protocol_names = set(get_args(protocol_config.AudioFormatName))
     assert protocol_names == set(get_args(formats.AudioFormatName)) == set(FORMATS)
