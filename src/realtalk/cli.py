@@ -73,6 +73,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--max-session-minutes", type=float, help="session length limit (default 30)")
     serve.add_argument("--max-connections", type=int, help="concurrent sessions allowed (default 1000)")
+    serve.add_argument(
+        "--speculate",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="prepare each turn's answer while the silence window runs (REALTALK_SPECULATE, default on)",
+    )
     bench = commands.add_parser("bench", help="measure latency, capacity and throughput; writes JSON, Markdown, PNG")
     bench.add_argument("which", choices=["latency", "capacity", "micro", "all"])
     bench.add_argument("--out", default="bench/results", help="folder for the results (bench/results)")

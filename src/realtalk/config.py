@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     max_session_minutes: float = Field(30.0, gt=0)
     max_event_mb: float = Field(24.0, gt=0, description="largest client event accepted, in MiB")
     max_connections: int = Field(1000, ge=1)
+    speculate: bool = Field(True, description="prepare each turn's answer during the silence window")
 
     @field_validator("api_key", mode="before")
     @classmethod

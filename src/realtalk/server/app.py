@@ -31,6 +31,7 @@ from realtalk.server.secrets import InMemorySecretStore, SecretStore, StoredSecr
 from realtalk.server.sessions import SessionRegistry
 from realtalk.session.response import Emit
 from realtalk.session.session import RealtimeSession, SessionLimits
+from realtalk.session.speculation import SpeculationStats
 from realtalk.transports.websocket import WebSocketTransport
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ def create_app(
     engines = engines or build_engines(settings.engine_choice())
     auth = Authenticator(settings.api_key, secrets or InMemorySecretStore(clock))
     registry = SessionRegistry(settings.max_connections)
+    speculation = SpeculationStats() if settings.speculate else None
     limits = SessionLimits(max_session_seconds=settings.max_session_minutes * 60)
     app = FastAPI(title="realtalk", version=__version__, docs_url=None, redoc_url=None)
     app.state.settings = settings
@@ -66,7 +68,8 @@ def create_app(
 
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:
-        return {"status": "ok", "version": __version__, "sessions": len(registry)}
+        stats = {"speculation": speculation.as_dict()} if speculation is not None else {}
+        return {"status": "ok", "version": __version__, "sessions": len(registry), **stats}
 
     async def mint(
         request: Request,
@@ -128,7 +131,9 @@ def create_app(
         served: list[RealtimeSession] = []
 
         def make_session(emit: Emit) -> RealtimeSession:
-            session = RealtimeSession(config=config, engines=engines, emit=emit, clock=clock, limits=limits)
+            session = RealtimeSession(
+                config=config, engines=engines, emit=emit, clock=clock, limits=limits, speculation=speculation
+            )
             registry.add(session)
             served.append(session)
             return session

@@ -29,11 +29,23 @@ from realtalk.protocol.config import InputAudio
 from realtalk.protocol.items import Item
 from realtalk.session.heard_audio import HeardAudio
 from realtalk.session.input_audio_buffer import InputAudioBuffer
-from realtalk.session.turn_detection import JudgeTurn, SpeechStart, SpeechStop, TurnDetector, TurnEvent, looks_finished
+from realtalk.session.turn_detection import (
+    JudgeTurn,
+    Paused,
+    Resumed,
+    SpeechStart,
+    SpeechStop,
+    TurnDetector,
+    TurnEvent,
+    looks_finished,
+)
 
 log = logging.getLogger(__name__)
 Emit = Callable[[ev.ServerEvent], Awaitable[None]]
 _EMPTY = np.zeros(0, dtype=np.int16)
+
+
+Prepared = Awaitable[list[TranscriptEvent]]  # a transcript already being made (by a speculation)
 
 
 @dataclass
@@ -42,10 +54,16 @@ class TurnAudio:
 
     audio: bytes
     heard: Int16Array | None
+    pause_ms: float | None = None  # when the silence that ended it began (None: ended by hand)
 
 
 class InputHooks(Protocol):
     async def turn_started(self, start_ms: float) -> None: ...
+
+    async def turn_paused(self, pause_ms: float, heard: Int16Array) -> None:
+        """The voice stopped; `heard` is the turn so far, as the models hear it."""
+
+    async def turn_resumed(self) -> None: ...
 
     async def turn_ended(self, end_ms: float, turn: TurnAudio) -> None: ...
 
@@ -116,6 +134,11 @@ class InputPipeline:
         self._detector, self._vad_stream, self._heard, self._pending = None, None, None, _EMPTY
 
     @property
+    def heard_rate(self) -> int:
+        """The sample rate of the heard stream (the VAD's)."""
+        return self._vad.sample_rate
+
+    @property
     def speaking(self) -> bool:
         return self._detector is not None and self._detector.speaking
 
@@ -132,7 +155,8 @@ class InputPipeline:
         self._pending = samples[whole:]
         if whole:
             for probability in await self._vad_stream.process(samples[:whole]):
-                await self._on_turn_event(detector.step(probability))
+                for event in detector.step(probability):
+                    await self._on_turn_event(event)
         if self._detector is detector and not detector.speaking:
             self._drop_before(detector.position_ms - detector.config.prefix_padding_ms)
             await self._check_idle(detector)
@@ -146,10 +170,14 @@ class InputPipeline:
                 self._drop_before(start)
                 self._idle_since_ms = None
                 await self._hooks.turn_started(start)
-            case SpeechStop(end_ms=end):
+            case SpeechStop(end_ms=end, pause_ms=pause):
                 self._cancel_judge()
                 heard = self._heard.take(end) if self._heard is not None else None
-                await self._hooks.turn_ended(end, TurnAudio(self.buffer.take(end, minimum_ms=0), heard))
+                await self._hooks.turn_ended(end, TurnAudio(self.buffer.take(end, minimum_ms=0), heard, pause))
+            case Paused(pause_ms=pause) if self._heard is not None:
+                await self._hooks.turn_paused(pause, self._heard.since(self._heard.start_ms))
+            case Resumed():
+                await self._hooks.turn_resumed()
             case JudgeTurn():
                 self._cancel_judge()
                 self._judge = asyncio.create_task(self._run_judge(event), name="end-of-turn judge")
@@ -192,7 +220,9 @@ class InputPipeline:
         async with self._lock:
             if self._detector is detector:
                 self._judge = None  # this task is finishing: cancelling it from here on would cancel the lock holder
-                await self._on_turn_event(detector.decide(request.pause_ms, looks_finished(text)))
+                stop = detector.decide(request.pause_ms, looks_finished(text))
+                if stop is not None:
+                    await self._on_turn_event(stop)
 
     def _cancel_judge(self) -> None:
         if self._judge is not None and self._judge is not asyncio.current_task():
@@ -217,9 +247,17 @@ class InputPipeline:
 
     # --- transcription -----------------------------------------------------------------------------
 
-    def transcribe(self, item: Item, heard: Int16Array | None) -> None:
-        """Stream the transcript of a committed user item beside whatever else runs."""
-        self._transcriptions[item.id] = asyncio.create_task(self._transcribe(item, heard), name=f"stt {item.id}")
+    def transcribe(
+        self, item: Item, heard: Int16Array | None, *, announce: bool, prepared: Prepared | None = None
+    ) -> None:
+        """Transcribe a committed user item beside whatever else runs, so the LLM reads what was said.
+
+        With `announce`, the client sees the transcript as it streams (the session's `transcription`
+        setting); `prepared` is a transcript a speculation already made of the same turn.
+        """
+        self._transcriptions[item.id] = asyncio.create_task(
+            self._transcribe(item, heard, announce, prepared), name=f"stt {item.id}"
+        )
 
     async def transcripts_of(self, items: Iterable[Item]) -> None:
         """Wait for transcriptions of these items still running, so the LLM reads what was said."""
@@ -227,28 +265,42 @@ class InputPipeline:
         if pending:
             await asyncio.wait(pending)
 
-    async def _transcribe(self, item: Item, heard: Int16Array | None) -> None:
+    async def _transcribe(
+        self, item: Item, heard: Int16Array | None, announce: bool, prepared: Prepared | None
+    ) -> None:
         part = item.content[0]
         fmt = FORMATS[part.audio_format or "pcm16"]
-        audio = bytes(part.audio or b"")
+        seconds = round(fmt.duration_ms(len(part.audio or b"")) / 1000, 3)
         try:
-            if heard is None or self._heard is None:
-                samples, rate = self._as_heard(audio, fmt.name), self._stt.sample_rate
-            else:
-                samples, rate = heard, self._heard.rate
-            async for result in self._hear(samples, rate):
+            async for result in self._results(part.audio or b"", fmt.name, heard, prepared):
                 shown = list(result.logprobs) if self.logprobs else None
                 if isinstance(result, TranscriptDelta):
-                    await self._emit(ev.TranscriptionDelta(item.id, 0, result.text, shown))
-                else:
-                    part.transcript = result.text
-                    seconds = round(fmt.duration_ms(len(audio)) / 1000, 3)
+                    if announce:
+                        await self._emit(ev.TranscriptionDelta(item.id, 0, result.text, shown))
+                    continue
+                part.transcript = result.text
+                if announce:
                     await self._emit(ev.TranscriptionCompleted(item.id, 0, result.text, seconds, shown))
         except Exception as exc:
             log.exception("transcription of %s failed", item.id)
-            await self._emit(ev.TranscriptionFailed(item.id, 0, f"{type(exc).__name__}: {exc}"))
+            if announce:
+                await self._emit(ev.TranscriptionFailed(item.id, 0, f"{type(exc).__name__}: {exc}"))
         finally:
             self._transcriptions.pop(item.id, None)
+
+    async def _results(
+        self, audio: bytes | bytearray, format_name: str, heard: Int16Array | None, prepared: Prepared | None
+    ) -> AsyncIterator[TranscriptEvent]:
+        """What the recognizer makes of a turn: prepared already, or heard now (from the heard stream if any)."""
+        if prepared is not None:
+            for result in await prepared:
+                yield result
+        elif heard is None or self._heard is None:
+            async for result in self.listen(self._as_heard(bytes(audio), format_name), self._stt.sample_rate):
+                yield result
+        else:
+            async for result in self.listen(heard, self._heard.rate):
+                yield result
 
     def _as_heard(self, audio: bytes, format_name: str) -> Int16Array:
         """Audio that never went through the heard stream (manual mode, items): decoded, resampled, denoised."""
@@ -257,7 +309,8 @@ class InputPipeline:
         noise = self.settings.noise_reduction
         return suppress(samples, noise.type, rate) if noise is not None else samples
 
-    async def _hear(self, samples: Int16Array, rate: int) -> AsyncIterator[TranscriptEvent]:
+    async def listen(self, samples: Int16Array, rate: int) -> AsyncIterator[TranscriptEvent]:
+        """The recognizer's results for `samples` (at `rate`), with the session's language and prompt."""
         transcription = self.settings.transcription
         if rate != self._stt.sample_rate:
             samples = Resampler(rate, self._stt.sample_rate).process(samples, last=True)
@@ -268,7 +321,7 @@ class InputPipeline:
 
     async def _final_text(self, samples: Int16Array, rate: int) -> str:
         text = ""
-        async for result in self._hear(samples, rate):
+        async for result in self.listen(samples, rate):
             if not isinstance(result, TranscriptDelta):
                 text = result.text
         return text

@@ -16,13 +16,14 @@ from realtalk.engines.registry import Engines
 from realtalk.protocol import events as ev
 from realtalk.protocol import ids
 from realtalk.protocol.client_events import ResponseOverrides
-from realtalk.protocol.config import SessionConfig, check_tools
+from realtalk.protocol.config import FunctionTool, MaxTokens, SessionConfig, ToolChoice, check_tools
 from realtalk.protocol.errors import ProtocolError
-from realtalk.protocol.items import Item, ItemParam
+from realtalk.protocol.items import Content, Item, ItemParam
 from realtalk.session.context import chat_messages, fitted, function_specs, tool_choice_spec
 from realtalk.session.conversation import ConversationStore
 from realtalk.session.rate_limits import RateLimiter
 from realtalk.session.response import Emit, ResponsePlan, ResponseRun
+from realtalk.session.speculation import Speculation
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,9 @@ class Responder:
         self.has_responded = False
         self._truncated: set[str] = set()  # conversation items cut from the context: they stay out
 
-    def create(self, overrides: ResponseOverrides, config: SessionConfig) -> ResponseRun:
+    def create(
+        self, overrides: ResponseOverrides, config: SessionConfig, speculation: Speculation | None = None
+    ) -> ResponseRun:
         """Plan and start a response; refusals (one already in the conversation, too many) raise."""
         in_conversation = overrides.conversation == "auto"
         if in_conversation and self.default is not None:
@@ -70,7 +73,7 @@ class Responder:
                 f"At most {self._max_parallel} responses may run at once in a session.", code="too_many_responses"
             )
         run = ResponseRun(
-            self._plan(overrides, config),
+            self._plan(overrides, config, speculation),
             self._engines,
             self._emit,
             self._limiter,
@@ -128,19 +131,11 @@ class Responder:
 
     # --- planning ----------------------------------------------------------------------------------
 
-    def _plan(self, overrides: ResponseOverrides, config: SessionConfig) -> ResponsePlan:
-        tools = _given(overrides.tools, config.tools)
-        choice = _given(overrides.tool_choice, config.tool_choice)
-        try:
-            check_tools(tools, choice)
-        except ProtocolError as exc:
-            raise exc.under("response") from None
+    def _plan(
+        self, overrides: ResponseOverrides, config: SessionConfig, speculation: Speculation | None
+    ) -> ResponsePlan:
+        asked = _Asked.of(overrides, config)
         context = self._context(overrides.input, config) if overrides.input is not None else None
-        max_tokens = (
-            overrides.max_output_tokens if overrides.max_output_tokens is not None else config.max_output_tokens
-        )
-        temperature = overrides.temperature if overrides.temperature is not None else config.temperature
-        instructions = overrides.instructions if overrides.instructions is not None else config.instructions
         in_conversation = overrides.conversation == "auto"
         response = ev.Response(
             id=ids.response_id(),
@@ -148,30 +143,42 @@ class Responder:
             modality=overrides.modality or config.modality,
             voice=overrides.voice or config.output.voice,
             output_format=overrides.output_format or config.output.format,
-            temperature=temperature,
-            max_output_tokens=max_tokens,
+            temperature=asked.temperature,
+            max_output_tokens=asked.max_tokens,
             metadata=overrides.metadata,
         )
 
         async def request() -> LLMRequest:
             items = context if context is not None else self._conversation_context()
             await self._hooks.transcripts_of(items)
-            chat = chat_messages(instructions, items)
-            whole = LLMRequest(
-                messages=chat.messages,
-                tools=function_specs(tools),
-                tool_choice=tool_choice_spec(choice, tools),
-                temperature=temperature,
-                max_output_tokens=None if max_tokens == "inf" else int(max_tokens),
-            )
-            request, left_out = await fitted(self._engines.llm, whole, chat, config.truncation)
+            request, left_out = await self._request(asked, items, config)
             if context is None:
                 self._truncated |= left_out
             return request
 
         parallel = _given(overrides.parallel_tool_calls, config.parallel_tool_calls)
         conversation = self._conversation if in_conversation else None
-        return ResponsePlan(response, request, config.output.speed, conversation, parallel)
+        return ResponsePlan(response, request, config.output.speed, conversation, parallel, speculation)
+
+    async def speculative_request(self, config: SessionConfig, words: str) -> LLMRequest:
+        """The request a default response would make if the user's turn, just said, were `words`."""
+        said = Item("speculative", "message", "completed", "user", [Content("input_audio", transcript=words)])
+        request, _ = await self._request(
+            _Asked.of(ResponseOverrides(), config), [*self._conversation_context(), said], config
+        )
+        return request
+
+    async def _request(self, asked: _Asked, items: list[Item], config: SessionConfig) -> tuple[LLMRequest, set[str]]:
+        """The LLM request for `items`, fitted to the engine's window; also the items truncation left out."""
+        chat = chat_messages(asked.instructions, items)
+        whole = LLMRequest(
+            messages=chat.messages,
+            tools=function_specs(asked.tools),
+            tool_choice=tool_choice_spec(asked.tool_choice, asked.tools),
+            temperature=asked.temperature,
+            max_output_tokens=None if asked.max_tokens == "inf" else int(asked.max_tokens),
+        )
+        return await fitted(self._engines.llm, whole, chat, config.truncation)
 
     def _conversation_context(self) -> list[Item]:
         """The conversation as the model reads it: less what truncation has already cut from its front."""
@@ -194,6 +201,33 @@ class Responder:
 
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """What a response asks of the model: the session's settings under the response's overrides."""
+
+    instructions: str
+    tools: list[FunctionTool]
+    tool_choice: ToolChoice
+    temperature: float
+    max_tokens: MaxTokens
+
+    @classmethod
+    def of(cls, overrides: ResponseOverrides, config: SessionConfig) -> _Asked:
+        tools = _given(overrides.tools, config.tools)
+        choice = _given(overrides.tool_choice, config.tool_choice)
+        try:
+            check_tools(tools, choice)
+        except ProtocolError as exc:
+            raise exc.under("response") from None
+        return cls(
+            _given(overrides.instructions, config.instructions),
+            tools,
+            choice,
+            _given(overrides.temperature, config.temperature),
+            _given(overrides.max_output_tokens, config.max_output_tokens),
+        )
 
 
 def _given(override: T | None, default: T) -> T:

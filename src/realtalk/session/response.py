@@ -31,6 +31,7 @@ from realtalk.protocol import ids
 from realtalk.protocol.items import Content, Item
 from realtalk.session.conversation import ConversationStore
 from realtalk.session.rate_limits import RateLimiter
+from realtalk.session.speculation import Prefetch, Speculation
 from realtalk.session.truncation import ContextTooLong
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class ResponsePlan:
     speed: float
     conversation: ConversationStore | None
     parallel_tool_calls: bool = True
+    speculation: Speculation | None = None  # an answer prepared during the silence, if the turn had one
 
 
 @dataclass
@@ -96,6 +98,7 @@ class ResponseRun:
         self._muted = False
         self._cancel_reason: CancelReason | None = None
         self._running = False
+        self._prefetch: Prefetch | None = None
         self.task: asyncio.Task[None] | None = None
 
     @property
@@ -133,6 +136,13 @@ class ResponseRun:
     # --- the run ---------------------------------------------------------------------------------
 
     async def _run(self) -> None:
+        try:
+            await self._respond()
+        finally:  # whatever ended it, an answer prepared for it and not taken stops here
+            if self.plan.speculation is not None:
+                await self.plan.speculation.release()
+
+    async def _respond(self) -> None:
         self._running = True
         response = self.response
         completion: Completion | None = None
@@ -193,11 +203,14 @@ class ResponseRun:
     async def _generate(self) -> Completion:
         """Run the LLM ahead of the consumer (so TTS of one sentence overlaps the next tokens)."""
         request = await self.plan.request()
+        speculation = self.plan.speculation
+        self._prefetch = await speculation.take(request) if speculation is not None else None
+        stream = self._prefetch.events() if self._prefetch is not None else self._engines.llm.stream(request)
         queue: asyncio.Queue[LLMEvent | BaseException | None] = asyncio.Queue(_PREFETCH)
 
         async def pump() -> None:
             try:
-                async for event in self._engines.llm.stream(request):
+                async for event in stream:
                     await queue.put(event)
             except Exception as exc:  # handed to the consumer, which fails the response with it
                 await queue.put(exc)
@@ -221,6 +234,8 @@ class ResponseRun:
         finally:
             producer.cancel()
             await asyncio.gather(producer, return_exceptions=True)
+            if self._prefetch is not None:
+                await self._prefetch.close()
 
     async def _consume(self, event: LLMEvent) -> None:
         match event:
@@ -289,8 +304,9 @@ class ResponseRun:
         if not clause.strip():
             return
         assert message.encoder is not None
-        tts = self._engines.tts
-        async for samples in tts.synthesize(clause.strip(), voice=self.response.voice, speed=self.plan.speed):
+        tts, text, voice, speed = self._engines.tts, clause.strip(), self.response.voice, self.plan.speed
+        prepared = self._prefetch.speech(text, voice, speed) if self._prefetch is not None else None
+        async for samples in prepared or tts.synthesize(text, voice=voice, speed=speed):
             await self._audio(message, message.encoder.encode(samples), len(samples) * 1000 / tts.sample_rate)
 
     async def _audio(self, message: _OpenMessage, data: bytes, ms: float) -> None:

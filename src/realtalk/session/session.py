@@ -18,6 +18,7 @@ import contextlib
 import logging
 from dataclasses import dataclass
 
+from realtalk.audio.g711 import Int16Array
 from realtalk.clock import Clock
 from realtalk.engines.registry import Engines
 from realtalk.protocol import client_events as ce
@@ -32,6 +33,7 @@ from realtalk.session.input_pipeline import InputPipeline, TurnAudio
 from realtalk.session.rate_limits import RateLimiter
 from realtalk.session.responder import Responder, ResponderHooks
 from realtalk.session.response import Emit, ResponseRun
+from realtalk.session.speculation import Speculation, SpeculationStats
 
 log = logging.getLogger(__name__)
 NOTICE_SECONDS = 5.0
@@ -57,6 +59,7 @@ class RealtimeSession:
         clock: Clock,
         limits: SessionLimits = SessionLimits(),
         session_id: str | None = None,
+        speculation: SpeculationStats | None = None,
     ) -> None:
         self.id = session_id or ids.session_id()
         self.config = config
@@ -69,6 +72,9 @@ class RealtimeSession:
         self._turn_item_id: str | None = None
         self._audio_sent = False
         self._expiry: asyncio.Task[None] | None = None
+        self._engines = engines
+        self._speculation: Speculation | None = None
+        self._speculation_stats = speculation  # None: do not speculate
         self.conversation = ConversationStore(limits.max_conversation_items)
         self.input = InputPipeline(
             config.input,
@@ -106,12 +112,14 @@ class RealtimeSession:
         if self._expiry is not None:
             self._expiry.cancel()
             await asyncio.gather(self._expiry, return_exceptions=True)
+        await self._drop_speculation()
         await self.responder.close()
         await self.input.close()
 
     def pending_tasks(self) -> int:
-        """Tasks still running for this session (responses, transcriptions, judging); 0 after `close`."""
-        return len(self.responder.tasks()) + len(self.input.tasks())
+        """Tasks still running for this session (responses, transcriptions, judging, speculation); 0 after `close`."""
+        speculating = self._speculation.tasks() if self._speculation is not None else []
+        return len(self.responder.tasks()) + len(self.input.tasks()) + len(speculating)
 
     def info(self) -> ev.SessionInfo:
         return ev.SessionInfo(self.id, int(self.created_at + self.limits.max_session_seconds), self.config)
@@ -149,6 +157,7 @@ class RealtimeSession:
     async def _route(self, event: ce.ClientEvent) -> None:
         match event:
             case ce.UpdateSession(patch=patch):
+                await self._drop_speculation()  # it was made for the settings before this update
                 await self._update(patch)
             case ce.AppendInputAudio(audio=audio):
                 await self.input.append(audio)
@@ -156,10 +165,12 @@ class RealtimeSession:
                 item_id = self._turn_item_id or ids.item_id()
                 turn = self.input.take_all()
                 self._turn_item_id = None
+                await self._drop_speculation()
                 await self._commit(item_id, turn)
             case ce.ClearInputAudio():
                 self.input.clear()
                 self._turn_item_id = None
+                await self._drop_speculation()
                 await self._emit(ev.InputAudioCleared())
             case ce.ClearOutputAudio():
                 raise ProtocolError(
@@ -231,15 +242,20 @@ class RealtimeSession:
             )
         self.responder.create(overrides, self.config)
 
-    async def _commit(self, item_id: str, turn: TurnAudio) -> None:
-        """A turn's audio becomes a user item (and is transcribed, if the session asks)."""
+    async def _commit(self, item_id: str, turn: TurnAudio, speculation: Speculation | None = None) -> None:
+        """A turn's audio becomes a user item, transcribed so the model reads what was said.
+
+        The client sees the transcript only if the session asks for it (`transcription`).
+        """
         content = Content("input_audio", audio=turn.audio, audio_format=self.config.input.format)
         item = Item(item_id, "message", "completed", "user", [content])
         previous = self.conversation.insert(item)
         await self._emit(ev.InputAudioCommitted(item.id, previous))
         await self._emit(ev.ItemCreated(item, previous))
-        if self.config.input.transcription is not None:
-            self.input.transcribe(item, turn.heard)
+        announce = self.config.input.transcription is not None
+        if announce or self.config.type == "realtime":
+            prepared = asyncio.shield(speculation.transcript) if speculation is not None else None
+            self.input.transcribe(item, turn.heard, announce=announce, prepared=prepared)
 
     # --- what the input pipeline reports (InputHooks) ----------------------------------------------
 
@@ -252,23 +268,66 @@ class RealtimeSession:
         else:
             await self._emit(started)
 
+    async def turn_paused(self, pause_ms: float, heard: Int16Array) -> None:
+        """The voice stopped: prepare this turn's transcript and answer while the silence runs."""
+        await self._drop_speculation()
+        stats = self._speculation_stats
+        if stats is None:
+            return
+        config = self.config
+        self._speculation = Speculation(
+            pause_ms,
+            self.input.listen(heard, self.input.heard_rate),
+            request_for=(lambda words: self.responder.speculative_request(config, words))
+            if self._will_answer()
+            else None,
+            llm=self._engines.llm,
+            tts=self._engines.tts,
+            voice=config.output.voice,
+            speed=config.output.speed,
+            stats=stats,
+        )
+
+    async def turn_resumed(self) -> None:
+        await self._drop_speculation()
+
     async def turn_ended(self, end_ms: float, turn: TurnAudio) -> None:
         item_id = self._turn_item_id or ids.item_id()
         self._turn_item_id = None
+        speculation, self._speculation = self._speculation, None
+        if speculation is not None and speculation.pause_ms != turn.pause_ms:
+            await speculation.discard()
+            speculation = None
+        if speculation is not None:
+            speculation.use()
         await self._emit(ev.SpeechStopped(round(end_ms), item_id))
-        await self._commit(item_id, turn)
-        self._answer_turn()
+        await self._commit(item_id, turn, speculation)
+        if not self._answer_turn(speculation) and speculation is not None:
+            await speculation.release()
 
     async def idle_timeout(self, since_ms: float, now_ms: float, turn: TurnAudio) -> None:
         item_id = ids.item_id()
         await self._emit(ev.IdleTimeout(round(since_ms), round(now_ms), item_id))
         await self._commit(item_id, turn)
-        self._answer_turn()
+        self._answer_turn(None)
 
-    def _answer_turn(self) -> None:
+    def _will_answer(self) -> bool:
+        """Will the turn now in progress be answered as soon as it ends?"""
         td = self.config.input.turn_detection
-        if td is not None and td.create_response and self.responder.default is None:
-            self._respond(ResponseOverrides())
+        return (
+            self.config.type == "realtime" and td is not None and td.create_response and self.responder.default is None
+        )
+
+    def _answer_turn(self, speculation: Speculation | None) -> bool:
+        if not self._will_answer():
+            return False
+        self.responder.create(ResponseOverrides(), self.config, speculation)
+        return True
+
+    async def _drop_speculation(self) -> None:
+        speculation, self._speculation = self._speculation, None
+        if speculation is not None:
+            await speculation.discard()
 
     # --- what the responder reports ----------------------------------------------------------------
 

@@ -39,9 +39,10 @@ class SpeculationStats:
     """What speculation did in this server: how often it paid off, and the engine time it cost."""
 
     started: int = 0
-    used: int = 0  # the turn ended at its pause and the response took its answer
-    discarded: int = 0  # the voice resumed, or the response's request turned out different
-    wasted_seconds: float = 0.0  # engine time spent on discarded speculations
+    used: int = 0  # the turn ended at its pause: its transcript and answer went to the response
+    discarded: int = 0  # the voice resumed: all of it thrown away
+    stale: int = 0  # used, but its answer was made for a request that changed meanwhile
+    wasted_seconds: float = 0.0  # engine time spent on work thrown away
 
     def as_dict(self) -> dict[str, float]:
         decided = self.used + self.discarded
@@ -49,6 +50,7 @@ class SpeculationStats:
             "started": self.started,
             "used": self.used,
             "discarded": self.discarded,
+            "stale": self.stale,
             "hit_rate": round(self.used / decided, 3) if decided else 0.0,
             "wasted_seconds": round(self.wasted_seconds, 3),
         }
@@ -178,9 +180,12 @@ class Speculation:
         tts: TTSEngine,
         voice: str,
         speed: float,
+        stats: SpeculationStats,
     ) -> None:
         self.pause_ms = pause_ms
         self.busy_seconds = 0.0
+        self._stats = stats
+        stats.started += 1
         self._prefetch: Prefetch | None = None
         self._llm, self._tts, self._voice, self._speed = llm, tts, voice, speed
         self.transcript = asyncio.create_task(self._transcribe(transcribe), name="speculative stt")
@@ -208,6 +213,10 @@ class Speculation:
             return ""
         return next((r.text for r in results if isinstance(r, TranscriptFinal)), "")
 
+    def use(self) -> None:
+        """The turn ended at this pause: its transcript (and answer, if the request matches) will be used."""
+        self._stats.used += 1
+
     async def take(self, request: LLMRequest) -> Prefetch | None:
         """The prefetched answer if it was made for exactly `request` (the response then owns it), else None."""
         if self._answer is not None:
@@ -215,23 +224,31 @@ class Speculation:
                 await asyncio.shield(self._answer)
         prefetch, self._prefetch = self._prefetch, None
         if prefetch is not None and prefetch.request != request:
-            await self._forget(prefetch)
+            self._stats.stale += 1  # the conversation or settings moved on since it was made
+            await self._waste(prefetch)
             return None
         return prefetch
 
-    async def discard(self) -> None:
-        """Stop whatever still runs; nothing of it was ever seen."""
-        tasks = [t for t in (self.transcript, self._answer) if t is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    async def release(self) -> None:
+        """Stop preparing an answer nobody will take (the transcript, already in use, is left alone)."""
+        if self._answer is not None:
+            self._answer.cancel()
+            await asyncio.gather(self._answer, return_exceptions=True)
         prefetch, self._prefetch = self._prefetch, None
-        if prefetch is not None:
-            await self._forget(prefetch)
+        await self._waste(prefetch)
 
-    async def _forget(self, prefetch: Prefetch) -> None:
-        await prefetch.close()
-        self.busy_seconds += prefetch.busy_seconds
+    async def discard(self) -> None:
+        """The voice resumed (or the session changed): stop everything; nothing of it was ever seen."""
+        self.transcript.cancel()
+        await asyncio.gather(self.transcript, return_exceptions=True)
+        await self.release()
+        self._stats.discarded += 1
+        self._stats.wasted_seconds += self.busy_seconds
+
+    async def _waste(self, prefetch: Prefetch | None) -> None:
+        if prefetch is not None:
+            await prefetch.close()
+            self._stats.wasted_seconds += prefetch.busy_seconds
 
     def tasks(self) -> list[asyncio.Task[None] | asyncio.Task[list[TranscriptEvent]]]:
         return [t for t in (self.transcript, self._answer) if t is not None and not t.done()]

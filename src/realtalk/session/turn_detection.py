@@ -14,6 +14,9 @@ that does not waits up to the documented maximum (`UNFINISHED_WAIT_MS`: low 8 s,
 2 s). Until the verdict is in, the turn does not end. Speech that resumes starts the judging over (a
 verdict for an earlier pause is ignored: each judgement carries the pause it was asked for).
 
+It also says when the voice stops (`Paused`, after `PAUSE_MS`) and comes back (`Resumed`), so the
+session can prepare an answer during the silence window and drop it if the user goes on.
+
 The detector only decides: it is fed speech probabilities frame by frame and holds no audio, so a
 settings change applies from the next frame and never disturbs the clock or the audio around it.
 """
@@ -57,6 +60,19 @@ class SpeechStart:
 @dataclass(frozen=True)
 class SpeechStop:
     end_ms: float
+    pause_ms: float  # when the silence that ended the turn began
+
+
+@dataclass(frozen=True)
+class Paused:
+    """The voice has stopped for `PAUSE_MS`: the turn may end at this pause (so its answer may be prepared)."""
+
+    pause_ms: float
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """The voice came back after a `Paused`: the turn goes on."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +83,8 @@ class JudgeTurn:
     pause_ms: float  # when the pause being judged began: identifies this judgement
 
 
-TurnEvent = SpeechStart | SpeechStop | JudgeTurn
+TurnEvent = SpeechStart | SpeechStop | JudgeTurn | Paused | Resumed
+PAUSE_MS = 64  # two Silero frames of silence: shorter gaps between words are not worth preparing an answer for
 
 
 class TurnDetector:
@@ -81,6 +98,7 @@ class TurnDetector:
         self._last_voice_ms = 0.0
         self._required_silence: float | None = None
         self._judging = False
+        self._paused = False
 
     @property
     def position_ms(self) -> float:
@@ -92,30 +110,37 @@ class TurnDetector:
         self.speaking = False
         self._required_silence = None
         self._judging = False
+        self._paused = False
 
-    def step(self, probability: float) -> TurnEvent | None:
-        """One frame's speech probability → what it means for the turn, if anything."""
+    def step(self, probability: float) -> list[TurnEvent]:
+        """One frame's speech probability → what it means for the turn (often nothing)."""
         start = self.position_ms
         self._frames += 1
         end = self.position_ms
         threshold = self.config.threshold
         if not self.speaking:
             if probability < threshold:
-                return None
+                return []
             self.speaking = True
             self._onset_ms, self._last_voice_ms = start, end
-            self._required_silence, self._judging = None, False
-            return SpeechStart(start)
+            self._required_silence, self._judging, self._paused = None, False, False
+            return [SpeechStart(start)]
         if probability >= max(threshold - HYSTERESIS, 0.0):
+            resumed = self._paused
             self._last_voice_ms = end
-            self._required_silence, self._judging = None, False
-            return None
+            self._required_silence, self._judging, self._paused = None, False, False
+            return [Resumed()] if resumed else []
+        events: list[TurnEvent] = []
+        if not self._paused and end - self._last_voice_ms >= PAUSE_MS:
+            self._paused = True
+            events.append(Paused(self._last_voice_ms))
         if self.config.type == "server_vad":
             self._required_silence = float(self.config.silence_duration_ms)
         elif self._awaits_judgement(end):
             self._judging = True
-            return JudgeTurn(self._onset_ms, self._last_voice_ms)
-        return self._stop_if_silent_enough()
+            events.append(JudgeTurn(self._onset_ms, self._last_voice_ms))
+        stop = self._stop_if_silent_enough()
+        return [*events, stop] if stop else events
 
     def _awaits_judgement(self, now_ms: float) -> bool:
         pause = now_ms - self._last_voice_ms
@@ -135,5 +160,5 @@ class TurnDetector:
         if required is None or self.position_ms - self._last_voice_ms < required:
             return None
         self.speaking = False
-        self._required_silence = None
-        return SpeechStop(self._last_voice_ms + required)  # the instant the silence became enough
+        self._required_silence, self._paused = None, False
+        return SpeechStop(self._last_voice_ms + required, self._last_voice_ms)  # when the silence became enough
