@@ -89,10 +89,10 @@ class InputPipeline:
         if settings.format != old.format:
             fmt = FORMATS[settings.format]
             self.buffer.set_format(fmt)
-            if self._heard is not None:
-                self._heard.set_input_rate(fmt.sample_rate)
+            if self._heard is not None:  # what the old resampler held still reaches the VAD, in order
+                self._pending = np.concatenate([self._pending, self._heard.set_input_rate(fmt.sample_rate)])
         if self._heard is not None:
-            self._heard.set_noise_reduction(settings.noise_reduction)
+            self._pending = np.concatenate([self._pending, self._heard.set_noise_reduction(settings.noise_reduction)])
         if settings.turn_detection != old.turn_detection:
             self._plan_detection()
 
