@@ -26,6 +26,7 @@ from realtalk.audio.noise import suppress
 from realtalk.engines.base import STTEngine, TranscriptDelta, TranscriptEvent, VADEngine, VADStream
 from realtalk.protocol import events as ev
 from realtalk.protocol.config import InputAudio
+from realtalk.protocol.errors import ProtocolError
 from realtalk.protocol.items import Item
 from realtalk.session.heard_audio import HeardAudio
 from realtalk.session.input_audio_buffer import InputAudioBuffer
@@ -192,7 +193,10 @@ class InputPipeline:
         async with self._lock:
             if self._detector is detector:
                 self._judge = None  # this task is finishing: cancelling it from here on would cancel the lock holder
-                await self._on_turn_event(detector.decide(request.pause_ms, looks_finished(text)))
+                try:
+                    await self._on_turn_event(detector.decide(request.pause_ms, looks_finished(text)))
+                except ProtocolError as exc:  # refused as on the reader's path (e.g. the conversation is full)
+                    await self._emit(ev.Error.of(exc, None))
 
     def _cancel_judge(self) -> None:
         if self._judge is not None and self._judge is not asyncio.current_task():
