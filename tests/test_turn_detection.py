@@ -315,6 +315,18 @@ async def test_a_turn_the_conversation_has_no_room_for_is_reported(detection: st
     assert events[2]["error"]["code"] == "conversation_full"
 
 
+async def test_after_a_clear_the_stt_still_hears_exactly_the_committed_span() -> None:
+    harness, stt = transcribed({})
+    await harness.start()
+    await stream(harness, SPEECH[: 24 * 520])
+    assert types(await harness.request({"type": "input_audio_buffer.clear"})) == ["input_audio_buffer.cleared"]
+    await stream(harness, SPEECH[24 * 520 :])
+    started = only(await through(harness, TRANSCRIBED), "input_audio_buffer.speech_started")
+    (heard,) = stt.heard
+    start = started["audio_start_ms"] * 16
+    assert np.array_equal(heard, heard_stream(SPEECH)[start : start + len(heard)])
+
+
 # --- barge-in ---------------------------------------------------------------------------------------
 
 

@@ -75,8 +75,9 @@ class HeardAudio:
         cut = self._offset(ms)
         self._set(joined[cut:], self.start_ms + cut * 1000 / self.rate)
 
-    def clear(self, now_ms: float) -> None:
-        self._set(_EMPTY, max(now_ms, self.end_ms))
+    def clear(self) -> None:
+        """Forget what is kept; what the resampler still holds comes next, so the clock runs on from `end_ms`."""
+        self._set(_EMPTY, self.end_ms)
 
     def _filtered(self, samples: Int16Array) -> Int16Array:
         return self._suppressor.process(samples) if self._suppressor is not None else samples

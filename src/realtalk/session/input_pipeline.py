@@ -170,7 +170,7 @@ class InputPipeline:
     def clear(self) -> None:
         self.buffer.clear()
         if self._heard is not None:
-            self._heard.clear(self.buffer.received_ms)
+            self._heard.clear()
         self.end_turn()
 
     def end_turn(self) -> None:
