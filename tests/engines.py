@@ -86,12 +86,14 @@ class GatedSTT:
         self.text = text
         self.fail = fail
         self.gate = asyncio.Event()
+        self.waiting = asyncio.Event()  # set once a transcription waits at the gate
         self.heard: list[Samples] = []
 
     async def transcribe(
         self, audio: Samples, *, language: str | None, prompt: str | None
     ) -> AsyncIterator[TranscriptEvent]:
         self.heard.append(audio)
+        self.waiting.set()
         await self.gate.wait()
         if self.fail:
             raise RuntimeError("the recognizer crashed")

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.harness import SessionHarness, types
+
+pytestmark = pytest.mark.dialects("ga", "beta")
+
+DEFAULT_TURN_DETECTION = {
+    "type": "server_vad",
+    "threshold": 0.5,
+    "prefix_padding_ms": 300,
+    "silence_duration_ms": 500,
+    "create_response": True,
+    "interrupt_response": True,
+}
 
 
 async def test_session_created_comes_first_then_conversation_created() -> None:
@@ -19,22 +32,31 @@ async def test_session_created_carries_the_documented_defaults() -> None:
     assert session["id"].startswith("sess_")
     assert session["object"] == "realtime.session"
     assert session["model"] == "gpt-4o-realtime-preview"
-    assert session["modalities"] == ["text", "audio"]
-    assert session["voice"] == "alloy"
-    assert session["input_audio_format"] == session["output_audio_format"] == "pcm16"
-    assert session["turn_detection"] == {
-        "type": "server_vad",
-        "threshold": 0.5,
-        "prefix_padding_ms": 300,
-        "silence_duration_ms": 500,
-        "create_response": True,
-        "interrupt_response": True,
-    }
-    assert session["temperature"] == 0.8
-    assert session["max_response_output_tokens"] == "inf"
-    assert session["speed"] == 1.0
     assert session["tools"] == [] and session["tool_choice"] == "auto"
-    assert session["input_audio_transcription"] is None
+    if harness.ga:
+        assert session["type"] == "realtime"
+        assert session["output_modalities"] == ["audio"]
+        assert session["max_output_tokens"] == "inf"
+        assert session["truncation"] == "auto"
+        assert session["audio"] == {
+            "input": {
+                "format": {"type": "audio/pcm", "rate": 24000},
+                "transcription": None,
+                "noise_reduction": None,
+                "turn_detection": {**DEFAULT_TURN_DETECTION, "idle_timeout_ms": None},
+            },
+            "output": {"format": {"type": "audio/pcm", "rate": 24000}, "voice": "alloy", "speed": 1.0},
+        }
+    else:
+        assert session["modalities"] == ["text", "audio"]
+        assert session["voice"] == "alloy"
+        assert session["input_audio_format"] == session["output_audio_format"] == "pcm16"
+        assert session["turn_detection"] == DEFAULT_TURN_DETECTION
+        assert session["temperature"] == 0.8
+        assert session["max_response_output_tokens"] == "inf"
+        assert session["speed"] == 1.0
+        assert session["input_audio_transcription"] is None
+        assert session["input_audio_noise_reduction"] is None
 
 
 async def test_every_event_id_is_fresh() -> None:

@@ -38,19 +38,26 @@ class HeardAudio:
         """Process newly received input samples; return the new samples at `rate` (also kept)."""
         return self._keep(self._filtered(self._resampler.process(samples)))
 
-    def set_input_rate(self, rate: int) -> None:
-        """The wire format changed: flush the old resampler so no sample is lost, then start a new one."""
+    def set_input_rate(self, rate: int) -> Int16Array:
+        """The wire format changed: flush the old resampler so no sample is lost, then start a new one.
+
+        Returns the flushed samples (also kept), which the VAD has yet to hear.
+        """
         if rate == self._input_rate:
-            return
-        self._keep(self._filtered(self._resampler.process(_EMPTY, last=True)))
+            return _EMPTY
+        flushed = self._keep(self._filtered(self._resampler.process(_EMPTY, last=True)))
         self._input_rate = rate
         self._resampler = Resampler(rate, self.rate)
+        return flushed
 
-    def set_noise_reduction(self, noise: NoiseReduction | None) -> None:
+    def set_noise_reduction(self, noise: NoiseReduction | None) -> Int16Array:
+        """Flush the old filter so no sample is lost (and the clock does not slip); returns what it flushed."""
         if noise == self.noise:
-            return
+            return _EMPTY
+        flushed = self._keep(self._suppressor.process(_EMPTY, last=True)) if self._suppressor is not None else _EMPTY
         self.noise = noise
         self._suppressor = NoiseSuppressor(noise.type, self.rate) if noise else None
+        return flushed
 
     def since(self, from_ms: float) -> Int16Array:
         """The kept samples from `from_ms` on."""
@@ -68,8 +75,9 @@ class HeardAudio:
         cut = self._offset(ms)
         self._set(joined[cut:], self.start_ms + cut * 1000 / self.rate)
 
-    def clear(self, now_ms: float) -> None:
-        self._set(_EMPTY, max(now_ms, self.end_ms))
+    def clear(self) -> None:
+        """Forget what is kept; what the resampler still holds comes next, so the clock runs on from `end_ms`."""
+        self._set(_EMPTY, self.end_ms)
 
     def _filtered(self, samples: Int16Array) -> Int16Array:
         return self._suppressor.process(samples) if self._suppressor is not None else samples

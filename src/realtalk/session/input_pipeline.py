@@ -26,6 +26,7 @@ from realtalk.audio.noise import suppress
 from realtalk.engines.base import STTEngine, TranscriptDelta, TranscriptEvent, VADEngine, VADStream
 from realtalk.protocol import events as ev
 from realtalk.protocol.config import InputAudio
+from realtalk.protocol.errors import ProtocolError
 from realtalk.protocol.items import Item
 from realtalk.session.heard_audio import HeardAudio
 from realtalk.session.input_audio_buffer import InputAudioBuffer
@@ -107,10 +108,10 @@ class InputPipeline:
         if settings.format != old.format:
             fmt = FORMATS[settings.format]
             self.buffer.set_format(fmt)
-            if self._heard is not None:
-                self._heard.set_input_rate(fmt.sample_rate)
+            if self._heard is not None:  # what the old resampler held still reaches the VAD, in order
+                self._pending = np.concatenate([self._pending, self._heard.set_input_rate(fmt.sample_rate)])
         if self._heard is not None:
-            self._heard.set_noise_reduction(settings.noise_reduction)
+            self._pending = np.concatenate([self._pending, self._heard.set_noise_reduction(settings.noise_reduction)])
         if settings.turn_detection != old.turn_detection:
             self._plan_detection()
 
@@ -197,7 +198,7 @@ class InputPipeline:
     def clear(self) -> None:
         self.buffer.clear()
         if self._heard is not None:
-            self._heard.clear(self.buffer.received_ms)
+            self._heard.clear()
         self.end_turn()
 
     def end_turn(self) -> None:
@@ -221,8 +222,11 @@ class InputPipeline:
             if self._detector is detector:
                 self._judge = None  # this task is finishing: cancelling it from here on would cancel the lock holder
                 stop = detector.decide(request.pause_ms, looks_finished(text))
-                if stop is not None:
-                    await self._on_turn_event(stop)
+                try:
+                    if stop is not None:
+                        await self._on_turn_event(stop)
+                except ProtocolError as exc:  # refused as on the reader's path (e.g. the conversation is full)
+                    await self._emit(ev.Error.of(exc, None))
 
     def _cancel_judge(self) -> None:
         if self._judge is not None and self._judge is not asyncio.current_task():
