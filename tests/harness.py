@@ -21,6 +21,7 @@ from realtalk.protocol.events import ServerEvent
 from realtalk.protocol.ga import GADialect
 from realtalk.protocol.wire import Dialect
 from realtalk.session.session import RealtimeSession, SessionLimits
+from realtalk.session.speculation import SpeculationStats
 from realtalk.transports.frames import deliver
 from tests.virtual_clock import VirtualClock
 
@@ -69,6 +70,7 @@ class SessionHarness:
         limits: SessionLimits | None = None,
         max_event_bytes: int = 24 * 1024 * 1024,
         dialect: Dialect | None = None,
+        speculation: SpeculationStats | None = None,
     ) -> None:
         self.dialect = dialect or DIALECTS[CURRENT["dialect"]]()
         self.clock = VirtualClock()
@@ -83,6 +85,7 @@ class SessionHarness:
             emit=self._emit,
             clock=self.clock,
             limits=limits or SessionLimits(),
+            speculation=speculation,
         )
 
     async def _emit(self, event: ServerEvent) -> None:
