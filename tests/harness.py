@@ -46,6 +46,15 @@ _BETA_NAMES: dict[str, str | None] = {
 _CONTENT_TYPES = {"ga": {}, "beta": {"output_text": "text", "output_audio": "audio"}}
 
 
+def event_name(dialect: str, ga_name: str) -> str:
+    """A server event's name in `dialect`, from its GA name (for tests that speak a wire without a harness)."""
+    if dialect == "ga":
+        return ga_name
+    beta = _BETA_NAMES.get(ga_name, ga_name)
+    assert beta is not None, f"beta has no {ga_name}"
+    return beta
+
+
 def config(**fields: Any) -> SessionConfig:
     """A session configuration in core names (`modality`, `input={...}`, `output={...}`), the test model's."""
     return SessionConfig.model_validate({"model": "gpt-4o-realtime-preview", **fields})
@@ -132,11 +141,7 @@ class SessionHarness:
 
     def name(self, ga_name: str) -> str:
         """A server event's name in this harness's dialect, from its GA name."""
-        if self.ga:
-            return ga_name
-        beta = _BETA_NAMES.get(ga_name, ga_name)
-        assert beta is not None, f"beta has no {ga_name}"
-        return beta
+        return event_name(self.dialect.name, ga_name)
 
     def expect(self, ga_names: list[str]) -> list[str]:
         """A sequence of GA event names as this dialect sends it (events beta lacks are left out)."""

@@ -1,4 +1,5 @@
-"""The whole offline stack over a real socket: speak, be understood, hear an answer that says what it shows."""
+"""The whole offline stack over a real socket, in each dialect: speak, be understood, hear an answer that says
+what it shows."""
 
 from __future__ import annotations
 
@@ -17,12 +18,13 @@ from realtalk.config import Settings
 from realtalk.engines.base import TranscriptFinal
 from realtalk.engines.registry import Engines
 from realtalk.server.app import create_app
+from tests.harness import event_name
 from tests.live import LiveServer
 from tests.signals import silence
 from tests.wer import word_error_rate
 from tests.wsclient import RealtimeClient
 
-pytestmark = [pytest.mark.models, pytest.mark.live]
+pytestmark = [pytest.mark.models, pytest.mark.live, pytest.mark.dialects("ga", "beta")]
 QUESTION = "What is the capital of France?"
 CHUNK_MS = 40
 WEATHER = {
@@ -43,9 +45,14 @@ def server(embedded: Engines) -> Iterator[LiveServer]:
         yield live
 
 
-async def open_session(server: LiveServer, **session: Any) -> RealtimeClient:
-    client = await RealtimeClient.open(server.ws_url + "?model=gpt-realtime")
+async def open_session(
+    server: LiveServer, dialect: str, ga_session: dict[str, Any], beta_session: dict[str, Any]
+) -> RealtimeClient:
+    """A session in `dialect`, updated with the same settings written in each dialect's shape."""
+    ga = dialect == "ga"
+    client = await RealtimeClient.open(server.ws_url + "?model=gpt-realtime", ga=ga)
     await client.until("conversation.created")
+    session = {"type": "realtime", **ga_session} if ga else beta_session
     await client.send({"type": "session.update", "session": session})
     await client.until("session.updated")
     return client
@@ -62,15 +69,22 @@ async def hear(engines: Engines, pcm16: bytes) -> str:
 
 
 async def test_a_spoken_question_gets_a_spoken_answer_that_matches_its_transcript(
-    server: LiveServer, embedded: Engines
+    server: LiveServer, embedded: Engines, session_dialect: str
 ) -> None:
     speech = np.concatenate([c async for c in embedded.tts.synthesize(QUESTION, voice="marin", speed=1.0)])
     audio = np.concatenate([silence(600), speech, silence(1200)]).astype("<i2").tobytes()
     client = await open_session(
         server,
-        turn_detection={"type": "server_vad"},
-        input_audio_transcription={"model": "whisper-1"},
-        max_response_output_tokens=60,
+        session_dialect,
+        {
+            "audio": {"input": {"turn_detection": {"type": "server_vad"}, "transcription": {"model": "whisper-1"}}},
+            "max_output_tokens": 60,
+        },
+        {
+            "turn_detection": {"type": "server_vad"},
+            "input_audio_transcription": {"model": "whisper-1"},
+            "max_response_output_tokens": 60,
+        },
     )
     step = 24 * CHUNK_MS * 2
     for start in range(0, len(audio), step):  # in real time, as a microphone would
@@ -86,12 +100,14 @@ async def test_a_spoken_question_gets_a_spoken_answer_that_matches_its_transcrip
         "input_audio_buffer.speech_started",
         "input_audio_buffer.speech_stopped",
         "input_audio_buffer.committed",
-        "conversation.item.created",
+        event_name(session_dialect, "conversation.item.added"),
     ]
     heard = next(e for e in events if e["type"] == "conversation.item.input_audio_transcription.completed")
     assert word_error_rate(QUESTION, heard["transcript"]) <= 0.20, heard["transcript"]
-    answer_audio = b"".join(base64.b64decode(e["delta"]) for e in events if e["type"] == "response.audio.delta")
-    transcript = next(e for e in events if e["type"] == "response.audio_transcript.done")["transcript"]
+    audio_delta = event_name(session_dialect, "response.output_audio.delta")
+    answer_audio = b"".join(base64.b64decode(e["delta"]) for e in events if e["type"] == audio_delta)
+    transcript_done = event_name(session_dialect, "response.output_audio_transcript.done")
+    transcript = next(e for e in events if e["type"] == transcript_done)["transcript"]
     assert len(answer_audio) > 24_000 and transcript.strip()  # over half a second of speech
     spoken = await hear(embedded, answer_audio)
     assert word_error_rate(transcript, spoken) <= 0.35, (transcript, spoken)
@@ -100,8 +116,13 @@ async def test_a_spoken_question_gets_a_spoken_answer_that_matches_its_transcrip
     await client.close()
 
 
-async def test_a_text_turn(server: LiveServer) -> None:
-    client = await open_session(server, modalities=["text"], max_response_output_tokens=40)
+async def test_a_text_turn(server: LiveServer, session_dialect: str) -> None:
+    client = await open_session(
+        server,
+        session_dialect,
+        {"output_modalities": ["text"], "max_output_tokens": 40},
+        {"modalities": ["text"], "max_response_output_tokens": 40},
+    )
     await client.send(
         {
             "type": "conversation.item.create",
@@ -114,13 +135,19 @@ async def test_a_text_turn(server: LiveServer) -> None:
     )
     await client.send({"type": "response.create"})
     events = await client.until("response.done")
-    text = next(e for e in events if e["type"] == "response.text.done")["text"]
+    text_done = event_name(session_dialect, "response.output_text.done")
+    text = next(e for e in events if e["type"] == text_done)["text"]
     assert text.strip() and events[-1]["response"]["usage"]["output_tokens"] > 0
     await client.close()
 
 
-async def test_a_forced_tool_call_has_arguments_valid_for_the_tool(server: LiveServer) -> None:
-    client = await open_session(server, modalities=["text"], tools=[WEATHER], tool_choice="get_weather")
+async def test_a_forced_tool_call_has_arguments_valid_for_the_tool(server: LiveServer, session_dialect: str) -> None:
+    client = await open_session(
+        server,
+        session_dialect,
+        {"output_modalities": ["text"], "tools": [WEATHER], "tool_choice": {"type": "function", "name": "get_weather"}},
+        {"modalities": ["text"], "tools": [WEATHER], "tool_choice": "get_weather"},
+    )
     await client.send(
         {
             "type": "conversation.item.create",

@@ -1,5 +1,8 @@
-"""The GA dialect: GA shapes in and out, over the same session (PROTOCOL §4). Every event here is checked
-against `openai.types.realtime` by the suite's oracle."""
+"""The GA dialect through a session: GA shapes in and out, and what only GA has (PROTOCOL §4).
+
+How each GA field decodes, and what is refused by name, is the codec's and tested in `test_codec_ga.py`;
+here a session takes GA events and answers in GA. Every event is checked against `openai.types.realtime`.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +11,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from realtalk.protocol.session_config import SessionConfig, TranscriptionSessionConfig
 
 from realtalk.engines.scripted.llm import ScriptedLLM, ScriptedToolCall, ScriptedTurn
+from realtalk.protocol.config import LOGPROBS, SessionConfig
 from realtalk.protocol.ga import GADialect
 from tests.engines import RecordingLLM
-from tests.harness import SessionHarness, only, scripted_engines, types
+from tests.harness import SessionHarness, config, only, scripted_engines, types
 from tests.signals import chunks, encode, silence, tone
 
 WEATHER = {
@@ -24,10 +27,8 @@ WEATHER = {
 }
 
 
-async def ga(config: SessionConfig | None = None, **engines: Any) -> SessionHarness:
-    harness = SessionHarness(
-        config or SessionConfig(model="gpt-realtime"), scripted_engines(**engines), dialect=GADialect()
-    )
+async def ga(session: SessionConfig | None = None, **engines: Any) -> SessionHarness:
+    harness = SessionHarness(session or config(), scripted_engines(**engines), dialect=GADialect())
     await harness.start()
     return harness
 
@@ -36,22 +37,6 @@ async def update(harness: SessionHarness, **session: Any) -> list[dict[str, Any]
     return await harness.request(
         {"type": "session.update", "event_id": "u1", "session": {"type": "realtime", **session}}
     )
-
-
-async def test_session_created_has_the_ga_shape_and_defaults() -> None:
-    harness = SessionHarness(SessionConfig(model="gpt-realtime"), dialect=GADialect())
-    events = await harness.start()
-    assert types(events) == ["session.created", "conversation.created"]
-    session = events[0]["session"]
-    assert (session["type"], session["object"], session["model"]) == ("realtime", "realtime.session", "gpt-realtime")
-    assert session["output_modalities"] == ["audio"] and session["max_output_tokens"] == "inf"
-    assert session["audio"]["input"]["format"] == {"type": "audio/pcm", "rate": 24000}
-    assert session["audio"]["output"] == {
-        "format": {"type": "audio/pcm", "rate": 24000},
-        "voice": "alloy",
-        "speed": 1.0,
-    }
-    assert session["audio"]["input"]["turn_detection"]["type"] == "server_vad"
 
 
 async def test_session_update_maps_the_nested_audio_settings() -> None:
@@ -78,57 +63,16 @@ async def test_session_update_maps_the_nested_audio_settings() -> None:
     assert session["audio"]["input"]["turn_detection"]["idle_timeout_ms"] == 6000
     assert session["audio"]["output"] == {"format": {"type": "audio/pcma"}, "voice": "marin", "speed": 1.2}
     assert session["tool_choice"] == {"type": "function", "name": "get_weather"}
-    config = harness.session.config
-    assert (config.input_audio_format, config.output_audio_format, config.voice) == ("g711_ulaw", "g711_alaw", "marin")
+    current = harness.session.config
+    assert (current.input.format, current.output.format, current.output.voice) == ("g711_ulaw", "g711_alaw", "marin")
 
 
 async def test_an_update_changes_only_what_it_names() -> None:
-    harness = await ga()
+    harness = await ga(config(output={"format": "g711_ulaw"}))
     await update(harness, audio={"output": {"voice": "cedar"}})
     await update(harness, instructions="Be brief.")
-    assert (harness.session.config.voice, harness.session.config.instructions) == ("cedar", "Be brief.")
-
-
-@pytest.mark.parametrize(
-    ("session", "code", "param"),
-    [
-        (
-            {"tools": [{"type": "mcp", "server_label": "x", "server_url": "https://mcp.example"}]},
-            "unsupported_parameter",
-            "session.tools[0].type",
-        ),
-        ({"tool_choice": {"type": "mcp", "server_label": "x"}}, "unsupported_parameter", "session.tool_choice"),
-        ({"prompt": {"id": "pmpt_1"}}, "unsupported_parameter", "session.prompt"),
-        ({"reasoning": {"effort": "low"}}, "unsupported_parameter", "session.reasoning"),
-        ({"audio": {"output": {"voice": {"id": "voice_123"}}}}, "unsupported_parameter", "session.audio.output.voice"),
-        (
-            {"audio": {"input": {"transcription": {"model": "whisper-1", "delay": "low"}}}},
-            "unsupported_parameter",
-            "session.audio.input.transcription.delay",
-        ),
-        (
-            {"audio": {"input": {"noise_reduction": {"type": "near_field", "strength": 0.5}}}},
-            "unsupported_parameter",
-            "session.audio.input.noise_reduction.strength",
-        ),
-        (
-            {"audio": {"input": {"format": {"type": "audio/pcm", "rate": 16000}}}},
-            "invalid_value",
-            "session.audio.input.format",
-        ),
-        ({"output_modalities": ["text", "audio"]}, "invalid_value", "session.output_modalities"),
-        ({"truncation": {"type": "retention_ratio", "retention_ratio": 0.5}}, "invalid_value", "session.truncation"),
-        ({"temperature": 0.7}, "unknown_parameter", "session.temperature"),
-        ({"audio": {"input": {"volume": 3}}}, "unknown_parameter", "session.audio.input.volume"),
-    ],
-)
-async def test_what_realtalk_cannot_honour_is_refused_by_name(session: dict[str, Any], code: str, param: str) -> None:
-    harness = await ga()
-    before = harness.session.config
-    events = await update(harness, **session)
-    error = only(events, "error")["error"]
-    assert (error["code"], error["param"], error["event_id"]) == (code, param, "u1")
-    assert harness.session.config == before
+    current = harness.session.config
+    assert (current.output.voice, current.output.format, current.instructions) == ("cedar", "g711_ulaw", "Be brief.")
 
 
 @pytest.mark.parametrize(
@@ -153,12 +97,12 @@ async def test_errors_name_the_ga_field(session: dict[str, Any], param: str) -> 
     assert error["param"] == param and f"'{param}'" in error["message"]
 
 
-async def test_session_type_is_required_and_cannot_change() -> None:
+async def test_the_session_type_cannot_change() -> None:
     harness = await ga()
-    missing = await harness.request({"type": "session.update", "session": {"instructions": "x"}})
-    assert only(missing, "error")["error"]["param"] == "session.type"
-    changed = await harness.request({"type": "session.update", "session": {"type": "transcription"}})
-    assert only(changed, "error")["error"]["param"] == "session.type"
+    before = harness.session.config
+    error = only(await update(harness, type="transcription"), "error")["error"]
+    assert (error["code"], error["param"], error["event_id"]) == ("invalid_value", "session.type", "u1")
+    assert harness.session.config == before
 
 
 GA_TEXT = [
@@ -177,13 +121,8 @@ GA_TEXT = [
 
 
 async def test_a_text_response_uses_the_ga_event_names() -> None:
-    harness = await ga(SessionConfig(model="gpt-realtime", modalities=["text"]))
-    created = await harness.request(
-        {
-            "type": "conversation.item.create",
-            "item": {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]},
-        }
-    )
+    harness = await ga(config(modality="text"))
+    created = await harness.say("hi")
     assert types(created) == ["conversation.item.added", "conversation.item.done"]
     events = await harness.response()
     assert types(events) == GA_TEXT
@@ -194,24 +133,9 @@ async def test_a_text_response_uses_the_ga_event_names() -> None:
     assert response["audio"] == {"output": {"format": {"type": "audio/pcm", "rate": 24000}, "voice": "alloy"}}
 
 
-async def test_an_audio_response_uses_the_ga_event_names() -> None:
-    harness = await ga()
-    events = await harness.response()
-    kinds = set(types(events))
-    assert {
-        "response.output_audio.delta",
-        "response.output_audio.done",
-        "response.output_audio_transcript.delta",
-        "response.output_audio_transcript.done",
-    } <= kinds
-    assert not {k for k in kinds if k.startswith(("response.audio", "response.text"))}
-    part = only(events, "response.output_item.done")["item"]["content"][0]
-    assert part["type"] == "output_audio" and part["transcript"]
-
-
 async def test_function_call_arguments_done_carries_the_name() -> None:
     llm = ScriptedLLM([ScriptedTurn(tool_calls=(ScriptedToolCall("get_weather", {"city": "Rome"}),))])
-    harness = await ga(SessionConfig.model_validate({"model": "gpt-realtime", "tools": [WEATHER]}), llm=llm)
+    harness = await ga(config(tools=[WEATHER]), llm=llm)
     events = await harness.response()
     done = only(events, "response.function_call_arguments.done")
     assert done["name"] == "get_weather" and json.loads(done["arguments"]) == {"city": "Rome"}
@@ -237,18 +161,18 @@ async def test_response_create_takes_ga_overrides() -> None:
     assert response["audio"]["output"]["voice"] == "ash" and llm.requests[-1].messages[0].content == "Short."
 
 
+@pytest.mark.dialects("ga", "beta")  # both dialects take `parallel_tool_calls` in response.create
 async def test_parallel_tool_calls_false_stops_after_one_call() -> None:
     calls = (ScriptedToolCall("get_weather", {"city": "Oslo"}), ScriptedToolCall("get_weather", {"city": "Rome"}))
-    harness = await ga(
-        SessionConfig.model_validate({"model": "gpt-realtime", "tools": [WEATHER]}),
-        llm=ScriptedLLM([ScriptedTurn(tool_calls=calls), ScriptedTurn(tool_calls=calls)]),
-    )
+    llm = ScriptedLLM([ScriptedTurn(tool_calls=calls), ScriptedTurn(tool_calls=calls)])
+    harness = SessionHarness(config(tools=[WEATHER]), scripted_engines(llm=llm))
+    await harness.start()
     both = only(await harness.response(), "response.done")["response"]["output"]
     one = only(await harness.response({"parallel_tool_calls": False}), "response.done")["response"]["output"]
     assert (len(both), len(one)) == (2, 1)
 
 
-async def test_ga_items_are_accepted_and_images_refused() -> None:
+async def test_a_ga_assistant_item_is_added_and_done_with_output_text() -> None:
     harness = await ga()
     assistant = await harness.request(
         {
@@ -260,30 +184,15 @@ async def test_ga_items_are_accepted_and_images_refused() -> None:
             },
         }
     )
-    assert only(assistant, "conversation.item.done")["item"]["content"][0]["type"] == "output_text"
-    image = await harness.request(
-        {
-            "type": "conversation.item.create",
-            "item": {
-                "type": "message",
-                "role": "user",
-                "content": [{"type": "input_image", "image_url": "data:image/png;base64,"}],
-            },
-        }
-    )
-    error = only(image, "error")["error"]
-    assert (error["code"], error["param"]) == ("unsupported_parameter", "item.content[0].type")
+    assert types(assistant) == ["conversation.item.added", "conversation.item.done"]
+    assert only(assistant, "conversation.item.done")["item"]["content"] == [
+        {"type": "output_text", "text": "Earlier answer."}
+    ]
 
 
 async def test_idle_timeout_prompts_a_response_after_silence() -> None:
     harness = await ga(
-        SessionConfig.model_validate(
-            {
-                "model": "gpt-realtime",
-                "modalities": ["text"],
-                "turn_detection": {"type": "server_vad", "idle_timeout_ms": 5000},
-            }
-        )
+        config(modality="text", input={"turn_detection": {"type": "server_vad", "idle_timeout_ms": 5000}})
     )
     await harness.response()
     for piece in chunks(encode(silence(5600), "pcm16"), "pcm16", 100):
@@ -305,45 +214,58 @@ async def test_idle_timeout_prompts_a_response_after_silence() -> None:
 # --- transcription sessions --------------------------------------------------------------------------
 
 SPEECH = np.concatenate([silence(500), tone(800), silence(1000)])
+HEARD_TURN = [
+    "input_audio_buffer.speech_started",
+    "input_audio_buffer.speech_stopped",
+    "input_audio_buffer.committed",
+    "conversation.item.added",
+    "conversation.item.done",
+    "conversation.item.input_audio_transcription.delta",
+    "conversation.item.input_audio_transcription.completed",
+]
 
 
-async def transcription(dialect_ga: bool = True, **fields: Any) -> SessionHarness:
-    config = TranscriptionSessionConfig.model_validate(fields).as_session("gpt-realtime")
-    harness = SessionHarness(config, dialect=GADialect() if dialect_ga else None)
+async def transcription(**fields: Any) -> SessionHarness:
+    """A transcription session in the dialect of the run."""
+    harness = SessionHarness(config(type="transcription", **fields))
     await harness.start()
     return harness
 
 
-async def test_a_transcription_session_transcribes_turns_and_never_responds() -> None:
-    harness = await transcription(include=["item.input_audio_transcription.logprobs"])
-    session = harness.events[0]["session"]
-    assert (session["type"], session["object"]) == ("transcription", "realtime.transcription_session")
+async def speak(harness: SessionHarness) -> list[dict[str, Any]]:
+    """One spoken turn, and the events up to its transcript."""
     for piece in chunks(encode(SPEECH, "pcm16"), "pcm16", 40):
         await harness.send({"type": "input_audio_buffer.append", "audio": piece})
-    events = await harness.until("conversation.item.input_audio_transcription.completed")
-    assert types(events) == [
-        "input_audio_buffer.speech_started",
-        "input_audio_buffer.speech_stopped",
-        "input_audio_buffer.committed",
-        "conversation.item.added",
-        "conversation.item.done",
-        "conversation.item.input_audio_transcription.delta",
-        "conversation.item.input_audio_transcription.completed",
-    ]
-    completed = events[-1]
+    return await harness.until("conversation.item.input_audio_transcription.completed")
+
+
+@pytest.mark.dialects("ga", "beta")
+async def test_a_transcription_session_transcribes_turns_and_never_responds() -> None:
+    harness = await transcription(include=[LOGPROBS])
+    created = harness.events[0]
+    if harness.ga:
+        assert created["type"] == "session.created"
+        assert (created["session"]["type"], created["session"]["object"]) == (
+            "transcription",
+            "realtime.transcription_session",
+        )
+    else:
+        assert created["type"] == "transcription_session.created"
+    events = await speak(harness)
+    assert types(events) == harness.expect(HEARD_TURN)
+    completed, delta = events[-1], events[-2]
     assert completed["transcript"] == "Hello." and completed["logprobs"][0]["token"] == "Hello."
-    assert events[-2]["delta"] == "Hello." and events[-2]["logprobs"] == [
+    assert delta["delta"] == "Hello." and delta["logprobs"] == [
         {"token": "Hello.", "logprob": 0.0, "bytes": list(b"Hello.")}
     ]
     refused = await harness.request({"type": "response.create"})
     assert only(refused, "error")["error"]["code"] == "unsupported_event"
 
 
+@pytest.mark.dialects("ga", "beta")
 async def test_logprobs_come_only_when_included() -> None:
     harness = await transcription()
-    for piece in chunks(encode(SPEECH, "pcm16"), "pcm16", 40):
-        await harness.send({"type": "input_audio_buffer.append", "audio": piece})
-    completed = (await harness.until("conversation.item.input_audio_transcription.completed"))[-1]
+    completed = (await speak(harness))[-1]
     assert "logprobs" not in completed
 
 
@@ -368,8 +290,9 @@ async def test_a_ga_transcription_session_is_updated_with_session_update() -> No
     assert audio["turn_detection"]["create_response"] is False  # a transcription session never responds
 
 
+@pytest.mark.dialects("beta")
 async def test_a_beta_transcription_session_uses_transcription_session_update() -> None:
-    harness = await transcription(dialect_ga=False)
+    harness = await transcription()
     assert harness.events[0]["type"] == "transcription_session.created"
     events = await harness.request(
         {

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pickle
 
+import pytest
+
 from realtalk.server.secrets import InMemorySecretStore, StoredSecret
 from realtalk.session.rate_limits import RateLimiter
 from realtalk.session.session import SessionLimits
-from tests.harness import SessionHarness, only
+from tests.harness import SessionHarness, config, only
 from tests.virtual_clock import VirtualClock
 
 
@@ -23,13 +25,12 @@ def test_budgets_refill_each_minute() -> None:
     assert limiter.snapshot()[0].remaining == 2
 
 
+@pytest.mark.dialects("ga", "beta")
 async def test_a_response_over_budget_fails_with_rate_limit_exceeded() -> None:
-    harness = SessionHarness(limits=SessionLimits(requests_per_minute=1))
+    harness = SessionHarness(config(modality="text"), limits=SessionLimits(requests_per_minute=1))
     await harness.start()
-    assert only(await harness.response({"modalities": ["text"]}), "response.done")["response"]["status"] == (
-        "completed"
-    )
-    done = only(await harness.response({"modalities": ["text"]}), "response.done")["response"]
+    assert only(await harness.response(), "response.done")["response"]["status"] == "completed"
+    done = only(await harness.response(), "response.done")["response"]
     assert done["status"] == "failed"
     assert done["status_details"]["error"]["code"] == "rate_limit_exceeded"
 

@@ -8,13 +8,15 @@ import numpy as np
 import pytest
 
 from realtalk.engines.embedded.silero_vad import SileroVAD
-from realtalk.protocol.session_config import SessionConfig
 from tests.engines import GatedLLM
-from tests.harness import AUDIO_CANCELLED_TAIL, SessionHarness, only, scripted_engines, types
+from tests.harness import AUDIO_CANCELLED_TAIL, SessionHarness, config, no_vad, only, scripted_engines, types
 from tests.signals import chunks, encode, noise, silence
 from tests.speech import Scene, scene, speak
 
+pytestmark = pytest.mark.dialects("ga", "beta")
 FRAME_MS = 32
+TURN = ["input_audio_buffer.speech_started", "input_audio_buffer.speech_stopped", "input_audio_buffer.committed"]
+ITEM = ["conversation.item.added", "conversation.item.done"]
 
 
 @pytest.fixture(scope="module")
@@ -29,19 +31,14 @@ def two_questions() -> Scene:
 
 async def run(
     vad: SileroVAD, samples: np.ndarray, audio_format: str = "pcm16", chunk_ms: int = 40, **turn_detection: object
-) -> list[dict[str, object]]:
-    config = SessionConfig.model_validate(
-        {
-            "model": "gpt-4o-realtime-preview",
-            "input_audio_format": audio_format,
-            "turn_detection": {"type": "server_vad", "create_response": False, **turn_detection},
-        }
-    )
-    harness = SessionHarness(config, scripted_engines(vad=vad))
+) -> tuple[SessionHarness, list[dict[str, object]]]:
+    """The events of streaming `samples` to a session that detects turns (and does not answer them)."""
+    turns = {"type": "server_vad", "create_response": False, **turn_detection}
+    harness = SessionHarness(config(input={"format": audio_format, "turn_detection": turns}), scripted_engines(vad=vad))
     await harness.start()
     for piece in chunks(encode(samples, audio_format), audio_format, chunk_ms):
         await harness.send({"type": "input_audio_buffer.append", "audio": piece})
-    return harness.drain()
+    return harness, harness.drain()
 
 
 @pytest.mark.parametrize("audio_format", ["pcm16", "g711_ulaw", "g711_alaw"])
@@ -49,17 +46,8 @@ async def run(
 async def test_speech_silence_speech_gives_two_turns_at_the_right_times(
     silero: SileroVAD, two_questions: Scene, audio_format: str, chunk_ms: int
 ) -> None:
-    events = await run(silero, two_questions.samples, audio_format, chunk_ms)
-    assert (
-        types(events)
-        == [
-            "input_audio_buffer.speech_started",
-            "input_audio_buffer.speech_stopped",
-            "input_audio_buffer.committed",
-            "conversation.item.created",
-        ]
-        * 2
-    )
+    harness, events = await run(silero, two_questions.samples, audio_format, chunk_ms)
+    assert types(events) == harness.expect([*TURN, *ITEM] * 2)
     starts = [e["audio_start_ms"] for e in events if e["type"] == "input_audio_buffer.speech_started"]
     ends = [e["audio_end_ms"] for e in events if e["type"] == "input_audio_buffer.speech_stopped"]
     for (onset, end), start_ms, end_ms in zip(two_questions.spans, starts, ends, strict=True):
@@ -68,63 +56,53 @@ async def test_speech_silence_speech_gives_two_turns_at_the_right_times(
 
 
 async def test_padding_and_silence_settings_move_the_times(silero: SileroVAD, two_questions: Scene) -> None:
-    events = await run(silero, two_questions.samples, prefix_padding_ms=100, silence_duration_ms=800)
+    _, events = await run(silero, two_questions.samples, prefix_padding_ms=100, silence_duration_ms=800)
     (onset, end), _ = two_questions.spans
-    assert abs(only(events[:4], "input_audio_buffer.speech_started")["audio_start_ms"] - (onset - 100)) <= FRAME_MS  # type: ignore[operator]
-    assert abs(only(events[:4], "input_audio_buffer.speech_stopped")["audio_end_ms"] - (end + 800)) <= 2 * FRAME_MS  # type: ignore[operator]
+    first_turn = events[:3]
+    assert abs(only(first_turn, "input_audio_buffer.speech_started")["audio_start_ms"] - (onset - 100)) <= FRAME_MS  # type: ignore[operator]
+    assert abs(only(first_turn, "input_audio_buffer.speech_stopped")["audio_end_ms"] - (end + 800)) <= 2 * FRAME_MS  # type: ignore[operator]
 
 
 async def test_the_threshold_decides_whether_doubtful_speech_is_a_turn(silero: SileroVAD) -> None:
     speech = speak("Can you hear me now?").samples.astype(np.float64)
     buried = speech + np.random.default_rng(1).normal(0, 0.3 * 32767, len(speech))  # Silero scores it below 0.7
     doubtful = np.concatenate([silence(300), np.clip(buried, -32768, 32767).astype(np.int16), silence(1000)])
-    assert await run(silero, doubtful, threshold=0.9) == []
-    assert "input_audio_buffer.speech_started" in types(await run(silero, doubtful, threshold=0.4))
+    assert (await run(silero, doubtful, threshold=0.9))[1] == []
+    assert "input_audio_buffer.speech_started" in types((await run(silero, doubtful, threshold=0.4))[1])
 
 
 async def test_a_noise_only_stream_triggers_no_turn(silero: SileroVAD) -> None:
     hiss = np.concatenate([noise(4000, 0.1), noise(2000, 0.02, seed=3)])
-    assert await run(silero, hiss) == []
+    assert (await run(silero, hiss))[1] == []
 
 
 async def test_barge_in_with_real_speech_cancels_the_spoken_answer(silero: SileroVAD) -> None:
     llm = GatedLLM("Paris is the capital of France, and it is famous for many things.", pause_after=7)
-    config = SessionConfig.model_validate(
-        {"model": "gpt-4o-realtime-preview", "turn_detection": {"type": "server_vad"}}
-    )
-    harness = SessionHarness(config, scripted_engines(vad=silero, llm=llm))
+    harness = SessionHarness(config(), scripted_engines(vad=silero, llm=llm))
     await harness.start()
     await harness.send({"type": "response.create"})
-    await harness.until("response.audio.delta")
+    await harness.until(harness.name("response.output_audio.delta"))
     await llm.paused.wait()
     harness.drain()
     interruption = np.concatenate([silence(300), speak("Wait, stop!").samples, silence(800)])
     for piece in chunks(encode(interruption, "pcm16"), "pcm16", 40):
         await harness.send({"type": "input_audio_buffer.append", "audio": piece})
     events = await harness.until("response.created")
-    kinds = types(events)
-    assert kinds[:6] == ["input_audio_buffer.speech_started", *AUDIO_CANCELLED_TAIL]
-    assert "response.audio.delta" not in kinds
-    assert events[5]["response"]["status_details"]["reason"] == "turn_detected"  # type: ignore[index]
-    assert kinds[6:] == [
-        "input_audio_buffer.speech_stopped",
-        "input_audio_buffer.committed",
-        "conversation.item.created",
-        "response.created",
-    ]
+    assert types(events) == harness.expect(
+        ["input_audio_buffer.speech_started", *AUDIO_CANCELLED_TAIL, *TURN[1:], *ITEM, "response.created"]
+    )
+    cancelled = only(events, "response.done")["response"]
+    assert cancelled["status_details"]["reason"] == "turn_detected"  # type: ignore[index]
     llm.gate.set()
 
 
 async def test_manual_mode_commits_exactly_what_was_sent(silero: SileroVAD, two_questions: Scene) -> None:
-    config = SessionConfig.model_validate(
-        {"model": "gpt-4o-realtime-preview", "input_audio_format": "g711_alaw", "turn_detection": None}
-    )
-    harness = SessionHarness(config, scripted_engines(vad=silero))
+    harness = SessionHarness(no_vad(input={"format": "g711_alaw"}), scripted_engines(vad=silero))
     await harness.start()
     sent = encode(two_questions.samples, "g711_alaw")
     for piece in chunks(sent, "g711_alaw", 80):
         await harness.send({"type": "input_audio_buffer.append", "audio": piece})
     assert harness.drain() == []
     events = await harness.request({"type": "input_audio_buffer.commit"})
-    assert types(events) == ["input_audio_buffer.committed", "conversation.item.created"]
+    assert types(events) == harness.expect(["input_audio_buffer.committed", *ITEM])
     assert harness.session.conversation.items[0].content[0].audio == sent

@@ -8,16 +8,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from realtalk.protocol.session_config import SessionConfig
 
 from realtalk.config import Settings
 from realtalk.engines.base import ChatMessage, FunctionSpec, LLMRequest, TokenCount, ToolCall
 from realtalk.engines.registry import Engines, build_engines
 from realtalk.engines.remote.llm import estimate_tokens
+from realtalk.protocol.config import SessionConfig
 from tests.backends import FaultyBackend, realtalk_process
-from tests.harness import SessionHarness, only, scripted_engines
+from tests.harness import SessionHarness, no_vad, only, scripted_engines
 
 pytestmark = pytest.mark.live
+both_dialects = pytest.mark.dialects("ga", "beta")  # on the tests that drive a session
 WEATHER = {
     "type": "function",
     "name": "get_weather",
@@ -34,9 +35,8 @@ def remote(kinds: tuple[str, ...], url: str, **settings: Any) -> Engines:
 
 
 def config(**fields: Any) -> SessionConfig:
-    return SessionConfig.model_validate(
-        {"model": "gpt-realtime", "turn_detection": None, "input_audio_transcription": {"model": "whisper-1"}, **fields}
-    )
+    """Manual turns, each transcribed."""
+    return no_vad(input={"transcription": {"model": "whisper-1"}}, **fields)
 
 
 async def speak_turn(harness: SessionHarness, ms: int = 500) -> None:
@@ -50,6 +50,7 @@ def backend() -> Iterator[str]:
         yield url
 
 
+@both_dialects
 async def test_another_realtalk_serves_as_remote_stt_llm_and_tts(backend: str) -> None:
     engines = remote(
         ("stt", "llm", "tts"), backend, llm_api_key="sk-backend", stt_api_key="sk-backend", tts_api_key="sk-backend"
@@ -61,26 +62,28 @@ async def test_another_realtalk_serves_as_remote_stt_llm_and_tts(backend: str) -
     events = await harness.until("response.done")
     heard = only(events, "conversation.item.input_audio_transcription.completed")
     assert heard["transcript"] == "Remote hello."
-    said = only(events, "response.audio_transcript.done")["transcript"]
+    said = harness.only(events, "response.output_audio_transcript.done")["transcript"]
     assert said == "You said: Remote hello."
-    audio = b"".join(base64.b64decode(e["delta"]) for e in events if e["type"] == "response.audio.delta")
+    audio = b"".join(base64.b64decode(e["delta"]) for e in harness.of(events, "response.output_audio.delta"))
     assert len(audio) == len(said) * 20 * 48  # the backend's 20 ms-a-character tone, 24 kHz pcm16
     assert only(events, "response.done")["response"]["usage"]["output_tokens"] > 0
 
 
+@both_dialects
 async def test_remote_tool_calls_stream_as_function_call_arguments(backend: str) -> None:
     engines = remote(("llm",), backend, llm_api_key="sk-backend")
-    harness = SessionHarness(config(modalities=["text"], tools=[WEATHER]), engines)
+    harness = SessionHarness(config(modality="text", tools=[WEATHER]), engines)
     await harness.start()
-    events = await harness.response({"tool_choice": "get_weather"})
+    events = await harness.response({"tool_choice": {"type": "function", "name": "get_weather"}})
     done = only(events, "response.function_call_arguments.done")
     assert json.loads(done["arguments"]) == {"city": "example"}
     deltas = [e["delta"] for e in events if e["type"] == "response.function_call_arguments.delta"]
     assert "".join(deltas) == done["arguments"]
 
 
+@both_dialects
 async def test_a_wrong_backend_key_fails_the_response_visibly(backend: str) -> None:
-    harness = SessionHarness(config(modalities=["text"]), remote(("llm",), backend, llm_api_key="sk-wrong"))
+    harness = SessionHarness(config(modality="text"), remote(("llm",), backend, llm_api_key="sk-wrong"))
     await harness.start()
     done = only(await harness.response(), "response.done")["response"]
     assert done["status"] == "failed" and "HTTP 401" in done["status_details"]["error"]["message"]
@@ -99,12 +102,13 @@ def faulty() -> Iterator[tuple[FaultyBackend, str]]:
         yield backend, url
 
 
+@both_dialects
 @pytest.mark.parametrize(("mode", "said"), FAILURES)
 async def test_a_failing_llm_fails_the_response_and_the_next_turn_works(
     faulty: tuple[FaultyBackend, str], mode: str, said: str
 ) -> None:
     backend, url = faulty
-    harness = SessionHarness(config(modalities=["text"]), remote(("llm",), url, **FAST))
+    harness = SessionHarness(config(modality="text"), remote(("llm",), url, **FAST))
     await harness.start()
     backend.mode = mode
     done = only(await harness.response(), "response.done")["response"]
@@ -114,9 +118,10 @@ async def test_a_failing_llm_fails_the_response_and_the_next_turn_works(
     backend.mode = "ok"
     events = await harness.response()
     assert only(events, "response.done")["response"]["status"] == "completed"
-    assert only(events, "response.text.done")["text"] == "Fine words here."
+    assert harness.only(events, "response.output_text.done")["text"] == "Fine words here."
 
 
+@both_dialects
 @pytest.mark.parametrize(("mode", "said"), FAILURES)
 async def test_a_failing_tts_fails_the_response_and_the_next_turn_works(
     faulty: tuple[FaultyBackend, str], mode: str, said: str
@@ -131,12 +136,13 @@ async def test_a_failing_tts_fails_the_response_and_the_next_turn_works(
     assert only(await harness.response(), "response.done")["response"]["status"] == "completed"
 
 
+@both_dialects
 @pytest.mark.parametrize(("mode", "said"), FAILURES[:3])
 async def test_a_failing_stt_reports_transcription_failed_and_the_next_turn_works(
     faulty: tuple[FaultyBackend, str], mode: str, said: str
 ) -> None:
     backend, url = faulty
-    harness = SessionHarness(config(modalities=["text"]), remote(("stt",), url, **FAST))
+    harness = SessionHarness(config(modality="text"), remote(("stt",), url, **FAST))
     await harness.start()
     backend.mode = mode
     await speak_turn(harness)
@@ -148,11 +154,12 @@ async def test_a_failing_stt_reports_transcription_failed_and_the_next_turn_work
     assert completed["transcript"] == "Heard fine."
 
 
+@both_dialects
 async def test_an_unreachable_backend_is_retried_then_reported() -> None:
     from tests.backends import free_port
 
     url = f"http://127.0.0.1:{free_port()}/v1"  # nobody listens here
-    harness = SessionHarness(config(modalities=["text"]), remote(("llm",), url, **FAST))
+    harness = SessionHarness(config(modality="text"), remote(("llm",), url, **FAST))
     await harness.start()
     done = only(await harness.response(), "response.done")["response"]
     message = done["status_details"]["error"]["message"]

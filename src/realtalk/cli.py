@@ -22,7 +22,7 @@ from realtalk.engines.registry import PRESETS, Engines, build_engines, warm_up_b
 log = logging.getLogger("realtalk")
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="realtalk", description="A self-hosted OpenAI Realtime API server.")
     parser.add_argument("--version", action="version", version=f"realtalk {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -200,7 +200,7 @@ def run_benchmarks(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         settings = settings_from(args)
     except ValidationError as exc:
