@@ -11,9 +11,19 @@ from typing import Any
 import numpy as np
 import pytest
 
+from realtalk.audio.formats import Resampler
 from realtalk.engines.embedded.packages import package_dir
 from realtalk.engines.embedded.smart_turn import WINDOW, SmartTurn, features
+from realtalk.engines.registry import Engines
 from tests.signals import noise, silence
+
+# Kokoro's "echo" voice; a cut sentence is synthesized as it stands (said alone it still sounds unfinished).
+PAIRS = [
+    ("What is the capital of France?", "I would like to book a table for"),
+    ("Can you tell me the weather in Paris tomorrow?", "Can you tell me the weather in"),
+    ("My favourite colour is blue.", "My favourite colour is"),
+    ("Remind me to call my mother tonight.", "Remind me to call my mother and"),
+]
 
 
 def pipecat_whisper_features() -> ModuleType:
@@ -82,3 +92,19 @@ async def test_a_decision_runs_on_the_worker_thread_over_the_last_8_seconds() ->
     assert probability == 0.25
     assert thread.startswith("smart-turn")  # never on the event loop's thread
     assert np.array_equal(fed, features(audio[-WINDOW:])[np.newaxis])
+
+
+async def turn_audio(engines: Engines, text: str) -> np.ndarray:
+    """`text` spoken by Kokoro as a turn reaches the engine: 16 kHz, 0.5 s before, a 0.2 s pause after."""
+    speech = np.concatenate([c async for c in engines.tts.synthesize(text, voice="echo", speed=1.0)])
+    return Resampler(24_000, 16_000).process(np.concatenate([silence(500), speech, silence(200)]), last=True)
+
+
+@pytest.mark.models
+async def test_finished_sentences_score_above_one_half_and_cut_ones_below(embedded: Engines) -> None:
+    scores = {
+        text: await embedded.turn.probability(await turn_audio(embedded, text)) for pair in PAIRS for text in pair
+    }
+    finished, unfinished = zip(*PAIRS, strict=True)
+    assert all(scores[text] > 0.5 for text in finished), scores
+    assert all(scores[text] < 0.5 for text in unfinished), scores
