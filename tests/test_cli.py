@@ -73,6 +73,14 @@ def test_a_keyed_server_does_not_warn(monkeypatch: pytest.MonkeyPatch, caplog: p
     assert not any("WITHOUT API KEYS" in r.getMessage() for r in caplog.records)
 
 
+def test_the_end_of_turn_engine_follows_the_preset_unless_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert settings_for([]).engine_choice().turn == "smart-turn-v3"
+    assert settings_for(["--engines", "scripted"]).engine_choice().turn == "scripted"
+    monkeypatch.setenv("REALTALK_TURN", "scripted")
+    assert settings_for([]).engine_choice().turn == "scripted"
+    assert settings_for(["--engines", "scripted", "--turn", "smart-turn-v3"]).engine_choice().turn == "smart-turn-v3"
+
+
 def test_bad_configuration_exits_with_a_message() -> None:
     with pytest.raises(SystemExit) as exited:
         cli.main(["serve", "--port", "70000"])

@@ -229,6 +229,7 @@ def test_models_command_lists_every_engine(tmp_path: Path, capsys: pytest.Captur
         "smollm2-135m-instruct",
         "kokoro-82m-int8",
         "piper-joe-medium",
+        "smart-turn-v3.2",
     ):
         assert name in out
     assert str(tmp_path) in out

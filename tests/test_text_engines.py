@@ -21,7 +21,9 @@ from realtalk.engines.base import (
 )
 from realtalk.engines.scripted.llm import ScriptedLLM, example_arguments
 from realtalk.engines.scripted.tts import ToneTTS
+from realtalk.engines.scripted.turn import PitchTurn
 from realtalk.engines.scripted.vad import EnergyVAD
+from tests.signals import silence, tone
 
 
 async def collect(llm: ScriptedLLM, request: LLMRequest) -> list[object]:
@@ -90,3 +92,22 @@ async def test_energy_vad_hears_tones_not_silence() -> None:
     stream = EnergyVAD().open_stream()
     tone = (8000 * np.sin(np.arange(512) / 5)).astype(np.int16)
     assert await stream.process(np.concatenate([tone, np.zeros(512, dtype=np.int16)])) == [1.0, 0.0]
+
+
+def at_16k(*parts: tuple[int, float]) -> np.ndarray:
+    """A turn at 16 kHz: (ms, Hz) tones, Hz 0 for silence, then the pause that prompts the decision."""
+    audio = [tone(ms, 16_000, freq) if freq else silence(ms, 16_000) for ms, freq in parts]
+    return np.concatenate([*audio, silence(500, 16_000)])
+
+
+async def test_pitch_turn_hears_a_low_last_tone_as_finished_and_a_high_one_as_not() -> None:
+    turn = PitchTurn()
+    assert await turn.probability(at_16k((300, 0), (600, 300))) == 1.0
+    assert await turn.probability(at_16k((300, 0), (600, 600))) == 0.0
+    assert await turn.probability(at_16k((600, 600), (200, 0), (600, 250))) == 1.0
+    assert await turn.probability(at_16k((600, 250), (200, 0), (600, 550))) == 0.0
+
+
+async def test_pitch_turn_counts_a_turn_without_sound_as_finished() -> None:
+    assert await PitchTurn().probability(silence(1000, 16_000)) == 1.0
+    assert await PitchTurn().probability(silence(0, 16_000)) == 1.0

@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--stt", help="speech-to-text engine (REALTALK_STT)")
     serve.add_argument("--tts", help="text-to-speech engine (REALTALK_TTS)")
     serve.add_argument("--vad", help="voice-activity engine (REALTALK_VAD)")
+    serve.add_argument("--turn", help="end-of-turn engine, judging pauses for semantic_vad (REALTALK_TURN)")
     serve.add_argument("--script", help="JSON file of turns for the scripted LLM (REALTALK_SCRIPT)")
     serve.add_argument("--transcript", help="what the scripted STT hears (REALTALK_TRANSCRIPT)")
     serve.add_argument("--data-dir", help="where assembled model files are kept (REALTALK_DATA_DIR)")

@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     stt: str | None = None
     tts: str | None = None
     vad: str | None = None
+    turn: str | None = Field(None, description="end-of-turn engine, judging pauses for semantic_vad")
     script: Path | None = Field(None, description="JSON script of turns for the scripted LLM")
     data_dir: Path = Field(default_factory=default_data_dir, description="where assembled model files live")
     threads: int = Field(2, ge=1, le=64, description="CPU threads per model")
@@ -98,6 +99,7 @@ class Settings(BaseSettings):
             stt=self.stt or preset["stt"],
             llm=self.llm or preset["llm"],
             tts=self.tts or preset["tts"],
+            turn=self.turn or preset["turn"],
             script=self.script,
             transcript=self.transcript,
             data_dir=self.data_dir,

@@ -195,3 +195,19 @@ class VADEngine(Protocol):
     def open_stream(self) -> VADStream:
         """A fresh per-session state (the model itself is shared)."""
         ...
+
+
+# --- end of turn --------------------------------------------------------------------------------
+
+
+class EndOfTurnEngine(Protocol):
+    sample_rate: int
+
+    async def probability(self, audio: Samples) -> float:
+        """How likely the speaker has finished, judging the turn's audio so far (int16 mono at `sample_rate`).
+
+        Silence alone cannot tell a finished question from a pause mid-sentence; this judges the speech
+        itself. The caller passes the whole turn, pause included; the engine hears as much of it as it
+        needs. Async so an engine may run inference off the event loop.
+        """
+        ...

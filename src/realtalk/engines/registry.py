@@ -14,15 +14,24 @@ from typing import Any
 
 import numpy as np
 
-from realtalk.engines.base import ChatMessage, LLMEngine, LLMRequest, STTEngine, TTSEngine, VADEngine
+from realtalk.engines.base import (
+    ChatMessage,
+    EndOfTurnEngine,
+    LLMEngine,
+    LLMRequest,
+    STTEngine,
+    TTSEngine,
+    VADEngine,
+)
 from realtalk.engines.embedded.packages import default_data_dir
 from realtalk.engines.remote.http import RemoteEndpoint
 from realtalk.engines.scripted.llm import ScriptedLLM
 from realtalk.engines.scripted.stt import ScriptedSTT
 from realtalk.engines.scripted.tts import ToneTTS
+from realtalk.engines.scripted.turn import PitchTurn
 from realtalk.engines.scripted.vad import EnergyVAD
 
-KINDS = ("vad", "stt", "llm", "tts")
+KINDS = ("vad", "stt", "llm", "tts", "turn")
 
 
 @dataclass
@@ -31,6 +40,7 @@ class Engines:
     stt: STTEngine
     llm: LLMEngine
     tts: TTSEngine
+    turn: EndOfTurnEngine
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,7 @@ class EngineChoice:
     stt: str = "scripted"
     llm: str = "scripted"
     tts: str = "scripted"
+    turn: str = "scripted"
     script: Path | None = None
     transcript: str = "Hello."
     data_dir: Path = field(default_factory=default_data_dir)
@@ -50,8 +61,8 @@ class EngineChoice:
 
 
 PRESETS: dict[str, dict[str, str]] = {
-    "embedded": {"vad": "silero", "stt": "whisper-tiny.en", "llm": "smollm2", "tts": "kokoro"},
-    "scripted": {"vad": "scripted", "stt": "scripted", "llm": "scripted", "tts": "scripted"},
+    "embedded": {"vad": "silero", "stt": "whisper-tiny.en", "llm": "smollm2", "tts": "kokoro", "turn": "smart-turn-v3"},
+    "scripted": {"vad": "scripted", "stt": "scripted", "llm": "scripted", "tts": "scripted", "turn": "scripted"},
 }
 
 
@@ -87,6 +98,12 @@ def _piper(choice: EngineChoice) -> TTSEngine:
     from realtalk.engines.embedded.piper import PiperTTS
 
     return PiperTTS(threads=choice.threads)
+
+
+def _smart_turn(choice: EngineChoice) -> EndOfTurnEngine:
+    from realtalk.engines.embedded.smart_turn import SmartTurn
+
+    return SmartTurn(threads=choice.threads)
 
 
 def _endpoint(choice: EngineChoice, kind: str) -> RemoteEndpoint:
@@ -128,6 +145,7 @@ _BUILDERS: dict[str, dict[str, Callable[[EngineChoice], Any]]] = {
     },
     "llm": {"scripted": _scripted_llm, "smollm2": _smollm2, "remote": _remote_llm},
     "tts": {"scripted": lambda c: ToneTTS(), "kokoro": _kokoro, "piper": _piper, "remote": _remote_tts},
+    "turn": {"scripted": lambda c: PitchTurn(), "smart-turn-v3": _smart_turn},
 }
 
 
@@ -165,6 +183,7 @@ async def warm_up(engines: Engines) -> None:
         pass
     async for _ in engines.tts.synthesize("Hello.", voice="alloy", speed=1.0):
         pass
+    await engines.turn.probability(np.zeros(engines.turn.sample_rate // 2, dtype=np.int16))
 
 
 def warm_up_blocking(engines: Engines) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from realtalk.engines.embedded import kokoro, piper, smollm, whisper
+from realtalk.engines.embedded import kokoro, piper, smart_turn, smollm, whisper
 from realtalk.engines.embedded.packages import ModelInfo
 from realtalk.engines.embedded.silero_vad import model_infos as silero_infos
 
@@ -16,4 +16,5 @@ def model_infos(data_dir: Path) -> list[ModelInfo]:
         *smollm.model_infos(),
         *kokoro.model_infos(data_dir),
         *piper.model_infos(),
+        *smart_turn.model_infos(),
     ]

@@ -5,7 +5,18 @@
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 import onnxruntime
+
+
+class InferenceModel(Protocol):
+    """What an engine needs of an onnxruntime session: one run of the graph on named inputs.
+
+    Engines take one as an argument, so a caller may share, wrap or count a session.
+    """
+
+    def run(self, output_names: list[str] | None, input_feed: dict[str, Any]) -> list[Any]: ...
 
 
 def cpu_session(path: str, threads: int = 1) -> onnxruntime.InferenceSession:

@@ -11,13 +11,12 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from realtalk.engines.base import Samples
-from realtalk.engines.embedded.onnx import cpu_session
+from realtalk.engines.embedded.onnx import InferenceModel, cpu_session
 from realtalk.engines.embedded.packages import ModelInfo, located, package_dir
 
 SAMPLE_RATE = 16_000
@@ -34,12 +33,6 @@ def model_path() -> Path:
 
 def model_infos() -> list[ModelInfo]:
     return [ModelInfo("vad", "silero-v6", ("silero-vad", "onnxruntime"), located(model_path))]
-
-
-class InferenceModel(Protocol):
-    """What the engine needs of an onnxruntime session: one run of the graph on named inputs."""
-
-    def run(self, output_names: list[str] | None, input_feed: dict[str, Any]) -> list[Any]: ...
 
 
 @dataclass
