@@ -98,3 +98,30 @@ class GatedSTT:
         if self.fail:
             raise RuntimeError("the recognizer crashed")
         yield TranscriptFinal(self.text)
+
+
+class FixedTurn:
+    """An end-of-turn model that always gives the same probability."""
+
+    sample_rate = 16_000
+
+    def __init__(self, probability: float) -> None:
+        self.value = probability
+
+    async def probability(self, audio: Samples) -> float:
+        return self.value
+
+
+class GatedTurn:
+    """An end-of-turn model that answers "finished" only once the test opens the gate."""
+
+    sample_rate = 16_000
+
+    def __init__(self) -> None:
+        self.gate = asyncio.Event()
+        self.waiting = asyncio.Event()
+
+    async def probability(self, audio: Samples) -> float:
+        self.waiting.set()
+        await self.gate.wait()
+        return 1.0

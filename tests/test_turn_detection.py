@@ -17,13 +17,13 @@ import pytest
 
 from realtalk.audio.formats import FORMATS, Resampler
 from realtalk.audio.noise import NoiseSuppressor
-from realtalk.engines.base import Samples, TranscriptEvent
+from realtalk.engines.base import EndOfTurnEngine, Samples, TranscriptEvent
 from realtalk.engines.registry import Engines
 from realtalk.engines.scripted.llm import ScriptedLLM, ScriptedTurn
 from realtalk.engines.scripted.stt import ScriptedSTT
 from realtalk.session.session import SessionLimits
-from realtalk.session.turn_detection import FINISHED_WAIT_MS, UNFINISHED_WAIT_MS, looks_finished
-from tests.engines import GatedLLM, GatedSTT
+from realtalk.session.turn_detection import FINISHED_PROBABILITY, FINISHED_WAIT_MS, UNFINISHED_WAIT_MS
+from tests.engines import FixedTurn, GatedLLM, GatedTurn
 from tests.harness import AUDIO_CANCELLED_TAIL, SessionHarness, config, no_vad, only, scripted_engines, types
 from tests.signals import chunks, encode, noise, silence, tone
 
@@ -396,43 +396,45 @@ async def test_a_detected_turn_after_barge_in_gets_its_own_response() -> None:
 # --- semantic_vad -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("text", "finished"),
-    [
-        ("What is the capital of France?", True),
-        ("Thanks, that's all.", True),
-        ("I would like to", False),
-        ("Book a table for two and", False),
-        ("So, um", False),
-        ("the weather today", False),
-        ("", True),
-    ],
-)
-@pytest.mark.dialects("ga")  # no session: the rule alone
-def test_what_looks_like_a_finished_turn(text: str, finished: bool) -> None:
-    assert looks_finished(text) is finished
-
-
-def semantic(stt: ScriptedSTT | GatedSTT, eagerness: str = "auto") -> SessionHarness:
-    """A session with semantic_vad whose end-of-turn judge hears through `stt`."""
-    engines = scripted_engines(stt=stt, llm=ScriptedLLM([ScriptedTurn("ok")]))
+def semantic(turn: EndOfTurnEngine | None = None, eagerness: str = "auto") -> SessionHarness:
+    """A session with semantic_vad whose end-of-turn model is `turn` (else the scripted PitchTurn)."""
+    engines = scripted_engines(llm=ScriptedLLM([ScriptedTurn("ok")]), **({"turn": turn} if turn else {}))
     return session({"type": "semantic_vad", "eagerness": eagerness, "create_response": False}, engines)
 
 
+FALLING, RISING = 300.0, 500.0  # PitchTurn hears a last tone under 400 Hz as a finished turn
+
+
 @pytest.mark.parametrize("eagerness", ["low", "medium", "high", "auto"])
-@pytest.mark.parametrize(("heard", "finished"), [("Is it raining?", True), ("I was wondering if", False)])
-async def test_semantic_vad_waits_longer_for_unfinished_words(eagerness: str, heard: str, finished: bool) -> None:
-    harness = semantic(ScriptedSTT(heard), eagerness)
+@pytest.mark.parametrize(("pitch", "finished"), [(FALLING, True), (RISING, False)])
+async def test_semantic_vad_waits_longer_when_the_turn_sounds_unfinished(
+    eagerness: str, pitch: float, finished: bool
+) -> None:
+    harness = semantic(eagerness=eagerness)
+    await harness.start()
+    await stream(harness, np.concatenate([silence(500), tone(800, freq=pitch), silence(9000)]))
+    stopped = only(await through(harness, "input_audio_buffer.speech_stopped"), "input_audio_buffer.speech_stopped")
+    wait = (FINISHED_WAIT_MS if finished else UNFINISHED_WAIT_MS)[eagerness]
+    assert abs(stopped["audio_end_ms"] - (1300 + wait)) <= FRAME_MS
+
+
+@pytest.mark.parametrize(("eagerness", "probability", "finished"), [
+    ("high", 0.3, True), ("high", 0.29, False), ("auto", 0.5, True), ("auto", 0.49, False),
+    ("low", 0.7, True), ("low", 0.69, False),
+])  # fmt: skip
+async def test_eagerness_sets_how_sure_the_model_must_be(eagerness: str, probability: float, finished: bool) -> None:
+    harness = semantic(FixedTurn(probability), eagerness)
     await harness.start()
     await stream(harness, np.concatenate([silence(500), tone(800), silence(9000)]))
     stopped = only(await through(harness, "input_audio_buffer.speech_stopped"), "input_audio_buffer.speech_stopped")
+    assert FINISHED_PROBABILITY[eagerness] == pytest.approx(probability if finished else probability + 0.01)
     wait = (FINISHED_WAIT_MS if finished else UNFINISHED_WAIT_MS)[eagerness]
     assert abs(stopped["audio_end_ms"] - (1300 + wait)) <= FRAME_MS
 
 
 async def semantic_turn_end(audio: Samples) -> int:
     """Where semantic_vad ends the one turn in `audio` when its judge answers at once."""
-    harness = semantic(ScriptedSTT("Is it raining?"))
+    harness = semantic()
     await harness.start()
     await stream(harness, audio)
     events = await through(harness, "input_audio_buffer.speech_stopped")
@@ -448,11 +450,11 @@ async def verdicts_in(harness: SessionHarness) -> None:
 
 
 async def test_the_judge_thinks_off_the_readers_path() -> None:
-    stt = GatedSTT("Is it raining?")
-    harness = semantic(stt)
+    turn = GatedTurn()
+    harness = semantic(turn)
     await harness.start()
     await stream(harness, np.concatenate([silence(500), tone(800), silence(1000)]))
-    await stt.waiting.wait()  # the judge is listening to the turn so far
+    await turn.waiting.wait()  # the model is hearing the turn so far
     assert types(harness.drain()) == ["input_audio_buffer.speech_started"]
     assert types(await harness.say("Meanwhile.")) == harness.expect(
         ["conversation.item.added", "conversation.item.done"]
@@ -460,20 +462,20 @@ async def test_the_judge_thinks_off_the_readers_path() -> None:
     await stream(harness, silence(2000))
     assert harness.session.input.buffer.received_ms == 4300
     assert harness.drain() == []  # no verdict yet, so the turn goes on
-    stt.gate.set()
+    turn.gate.set()
     stopped = only(await harness.until("input_audio_buffer.speech_stopped"), "input_audio_buffer.speech_stopped")
     assert stopped["audio_end_ms"] == await semantic_turn_end(np.concatenate([silence(500), tone(800), silence(3000)]))
     assert abs(stopped["audio_end_ms"] - (1300 + FINISHED_WAIT_MS["auto"])) <= FRAME_MS
 
 
 async def test_a_verdict_that_arrives_after_speech_resumed_is_discarded() -> None:
-    stt = GatedSTT("Is it raining?")
-    harness = semantic(stt)
+    turn = GatedTurn()
+    harness = semantic(turn)
     await harness.start()
     await stream(harness, np.concatenate([silence(500), tone(800), silence(400)]))
-    await stt.waiting.wait()  # judging the pause from 1300 ms
+    await turn.waiting.wait()  # judging the pause from 1300 ms
     await stream(harness, tone(600))  # the speaker goes on before the verdict
-    stt.gate.set()
+    turn.gate.set()
     await verdicts_in(harness)
     assert types(harness.drain()) == ["input_audio_buffer.speech_started"]  # one turn, still open
     await stream(harness, silence(3000))

@@ -23,7 +23,14 @@ import numpy as np
 from realtalk.audio.formats import FORMATS, Resampler
 from realtalk.audio.g711 import Int16Array
 from realtalk.audio.noise import suppress
-from realtalk.engines.base import STTEngine, TranscriptDelta, TranscriptEvent, VADEngine, VADStream
+from realtalk.engines.base import (
+    EndOfTurnEngine,
+    STTEngine,
+    TranscriptDelta,
+    TranscriptEvent,
+    VADEngine,
+    VADStream,
+)
 from realtalk.protocol import events as ev
 from realtalk.protocol.config import InputAudio
 from realtalk.protocol.errors import ProtocolError
@@ -31,6 +38,7 @@ from realtalk.protocol.items import Item
 from realtalk.session.heard_audio import HeardAudio
 from realtalk.session.input_audio_buffer import InputAudioBuffer
 from realtalk.session.turn_detection import (
+    FINISHED_PROBABILITY,
     JudgeTurn,
     Paused,
     Resumed,
@@ -38,7 +46,6 @@ from realtalk.session.turn_detection import (
     SpeechStop,
     TurnDetector,
     TurnEvent,
-    looks_finished,
 )
 
 log = logging.getLogger(__name__)
@@ -78,6 +85,7 @@ class InputPipeline:
         *,
         vad: VADEngine,
         stt: STTEngine,
+        turn: EndOfTurnEngine,
         emit: Emit,
         hooks: InputHooks,
         lock: asyncio.Lock,
@@ -88,6 +96,7 @@ class InputPipeline:
         self.buffer = InputAudioBuffer(FORMATS[settings.format], max_buffer_seconds)
         self._vad = vad
         self._stt = stt
+        self._turn = turn
         self._emit = emit
         self._hooks = hooks
         self._lock = lock  # the session's one lane for state changes, shared with the judge's verdicts
@@ -209,19 +218,22 @@ class InputPipeline:
     # --- semantic_vad's judge ----------------------------------------------------------------------
 
     async def _run_judge(self, request: JudgeTurn) -> None:
-        """Transcribe the turn so far and judge it, then hand the verdict to the detector in the session's lane."""
+        """Ask the end-of-turn model about the turn so far, then hand the verdict to the detector in the
+        session's lane (a failing model counts as "finished": it must not hold the floor forever)."""
         detector, heard = self._detector, self._heard
         if detector is None or heard is None:
             return
+        samples = _at_rate(heard.since(heard.start_ms), heard.rate, self._turn.sample_rate)
         try:
-            text = await self._final_text(heard.since(request.onset_ms), heard.rate)
+            probability = await self._turn.probability(samples)
         except Exception:
-            log.exception("the end-of-turn judge failed; the turn is treated as finished")
-            text = ""
+            log.exception("the end-of-turn model failed; the turn is treated as finished")
+            probability = 1.0
         async with self._lock:
             if self._detector is detector:
                 self._judge = None  # this task is finishing: cancelling it from here on would cancel the lock holder
-                stop = detector.decide(request.pause_ms, looks_finished(text))
+                finished = probability >= FINISHED_PROBABILITY[detector.config.eagerness]
+                stop = detector.decide(request.pause_ms, finished)
                 try:
                     if stop is not None:
                         await self._on_turn_event(stop)
@@ -316,19 +328,11 @@ class InputPipeline:
     async def listen(self, samples: Int16Array, rate: int) -> AsyncIterator[TranscriptEvent]:
         """The recognizer's results for `samples` (at `rate`), with the session's language and prompt."""
         transcription = self.settings.transcription
-        if rate != self._stt.sample_rate:
-            samples = Resampler(rate, self._stt.sample_rate).process(samples, last=True)
+        samples = _at_rate(samples, rate, self._stt.sample_rate)
         language = transcription.language if transcription else None
         prompt = transcription.prompt if transcription else None
         async for result in self._stt.transcribe(samples, language=language, prompt=prompt):
             yield result
-
-    async def _final_text(self, samples: Int16Array, rate: int) -> str:
-        text = ""
-        async for result in self.listen(samples, rate):
-            if not isinstance(result, TranscriptDelta):
-                text = result.text
-        return text
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
@@ -342,3 +346,8 @@ class InputPipeline:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._judge = None
         self._transcriptions.clear()
+
+
+def _at_rate(samples: Int16Array, rate: int, wanted: int) -> Int16Array:
+    """A whole clip at the rate an engine takes (the heard stream is at the VAD's rate, usually the same)."""
+    return samples if rate == wanted else Resampler(rate, wanted).process(samples, last=True)

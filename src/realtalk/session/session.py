@@ -80,6 +80,7 @@ class RealtimeSession:
             config.input,
             vad=engines.vad,
             stt=engines.stt,
+            turn=engines.turn,
             emit=emit,
             hooks=self,
             lock=self._lock,

@@ -8,11 +8,13 @@ server_vad: a turn starts at the first frame whose probability reaches `threshol
 probability has stayed below `threshold - 0.15` for `silence_duration_ms`.
 
 semantic_vad: the same onset; after a pause of `JUDGE_AFTER_MS[eagerness]` the detector asks for a
-judgement (`JudgeTurn`), which the input pipeline runs off the reader's path (transcribe the words so far,
-`looks_finished`). A turn that looks finished ends after `FINISHED_WAIT_MS[eagerness]` of silence; one
-that does not waits up to the documented maximum (`UNFINISHED_WAIT_MS`: low 8 s, medium/auto 4 s, high
-2 s). Until the verdict is in, the turn does not end. Speech that resumes starts the judging over (a
-verdict for an earlier pause is ignored: each judgement carries the pause it was asked for).
+judgement (`JudgeTurn`), which the input pipeline runs off the reader's path: the end-of-turn model
+(Smart Turn v3 by default) hears the turn so far and gives the probability that the speaker has
+finished. At or over `FINISHED_PROBABILITY[eagerness]` the turn ends once the silence has lasted
+`FINISHED_WAIT_MS[eagerness]`; below it, the turn waits up to the documented maximum
+(`UNFINISHED_WAIT_MS`: low 8 s, medium/auto 4 s, high 2 s). Until the verdict is in, the turn does not
+end. Speech that resumes starts the judging over (a verdict for an earlier pause is ignored: each
+judgement carries the pause it was asked for).
 
 It also says when the voice stops (`Paused`, after `PAUSE_MS`) and comes back (`Resumed`), so the
 session can prepare an answer during the silence window and drop it if the user goes on.
@@ -23,33 +25,15 @@ settings change applies from the next frame and never disturbs the clock or the 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from realtalk.protocol.config import TurnDetection
 
 HYSTERESIS = 0.15
 JUDGE_AFTER_MS = {"high": 200, "medium": 300, "auto": 300, "low": 500}
+FINISHED_PROBABILITY = {"high": 0.3, "medium": 0.5, "auto": 0.5, "low": 0.7}
 FINISHED_WAIT_MS = {"high": 200, "medium": 500, "auto": 500, "low": 1000}
 UNFINISHED_WAIT_MS = {"high": 2000, "medium": 4000, "auto": 4000, "low": 8000}
-
-FILLERS = {"um", "uh", "er", "erm", "hmm", "mm", "like", "well", "so", "you know"}
-CONTINUATIONS = {
-    "and", "but", "or", "so", "because", "if", "then", "that", "which", "who", "when", "while", "although",
-    "the", "a", "an", "to", "of", "for", "with", "in", "on", "at", "my", "your", "is", "are", "was", "i",
-}  # fmt: skip
-_TERMINAL = re.compile(r"[.!?…][\"')\]]*$")
-
-
-def looks_finished(text: str) -> bool:
-    """A turn looks finished when it ends in terminal punctuation and not in a filler or a conjunction."""
-    words = re.findall(r"[\w']+", text.lower())
-    if not words:
-        return True  # nothing intelligible: do not hold the floor for it
-    tail = words[-1]
-    if tail in FILLERS or tail in CONTINUATIONS or " ".join(words[-2:]) in FILLERS:
-        return False
-    return bool(_TERMINAL.search(text.strip()))
 
 
 @dataclass(frozen=True)
