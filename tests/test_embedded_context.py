@@ -20,6 +20,8 @@ from realtalk.engines.base import (
 from realtalk.engines.embedded.smollm import LLMError
 from realtalk.engines.registry import Engines
 from realtalk.session.truncation import answer_reserve, fit_context
+from tests.engines import RecordingLLM
+from tests.harness import SessionHarness, no_vad, only
 
 pytestmark = pytest.mark.models
 SYSTEM = ChatMessage("system", "You are a helpful assistant. Answer in one short sentence.")
@@ -118,3 +120,43 @@ async def test_a_500_message_conversation_is_fitted_and_answered(embedded: Engin
     answered = await completion(llm, request)
     assert answered.input_tokens == (await llm.count_tokens(request)).total <= window - reserve
     assert answered.output_tokens > 0
+
+
+async def test_a_500_item_conversation_is_answered_by_a_session(embedded: Engines) -> None:
+    """Through the protocol with the default `truncation` ("auto") and no output limit: what fits is sent."""
+    llm = RecordingLLM(embedded.llm)
+    harness = SessionHarness(no_vad(modality="text"), replace(embedded, llm=llm))
+    await harness.start()
+    for text, role in conversation_items():
+        content = {"type": "input_text" if role == "user" else "output_text", "text": text}
+        await harness.send(
+            {"type": "conversation.item.create", "item": {"type": "message", "role": role, "content": [content]}}
+        )
+    assert len(harness.session.conversation.items) == 500
+
+    await harness.send({"type": "response.create"})
+    run = harness.session.responder.default
+    assert run is not None
+    await run.wait()  # the prompt may take longer than the harness waits for one event
+    events = harness.drain()
+    done = only(events, "response.done")["response"]
+    assert done["status"] == "completed"
+    assert only(events, "response.output_text.done")["text"].strip()
+    window, reserve = llm.context_window, answer_reserve(None, llm.context_window)
+    request = llm.requests[0]
+    assert request.messages[0].role == "system" and request.messages[-1].content == "What is the capital of France?"
+    assert len(request.messages) < 501
+    used = done["usage"]["input_tokens"]
+    assert used == (await llm.count_tokens(request)).total
+    assert window - reserve - 100 < used <= window - reserve  # as much as fits: a turn is under 100 tokens
+
+
+def conversation_items() -> list[tuple[str, str]]:
+    """500 (text, role) items: a greeting, 249 sums asked and answered, and a last question."""
+    items = [("Hello! Ask me anything.", "assistant")]
+    for turn in range(249):
+        items += [
+            (f"Question {turn}: what is {turn} plus {turn}?", "user"),
+            (f"{turn} plus {turn} is {2 * turn}.", "assistant"),
+        ]
+    return [*items, ("What is the capital of France?", "user")]

@@ -174,7 +174,11 @@ class ResponseRun:
                     "type": "invalid_request_error",
                     "code": "context_length_exceeded",
                     "message": f"The conversation does not fit the model's context window: {exc}. "
-                    "Delete older items, or set the session's truncation to 'auto'.",
+                    + (
+                        "The instructions and the last user turn must stay: shorten them, or lower max_output_tokens."
+                        if exc.dropping
+                        else "Delete older items, or set the session's truncation to 'auto'."
+                    ),
                 },
             )
         except _RateLimited as exc:

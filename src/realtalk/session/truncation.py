@@ -20,12 +20,16 @@ DEFAULT_ANSWER_SHARE = 4  # with no output limit, a quarter of the window is kep
 
 
 class ContextTooLong(ValueError):
-    """The conversation cannot be fitted: truncation is disabled, or what must stay is already too long."""
+    """The conversation cannot be fitted: truncation is disabled, or what must stay is already too long.
 
-    def __init__(self, needed: int, limit: int, what: str) -> None:
+    `dropping` says which: True when every older turn was dropped and what must stay still does not fit.
+    """
+
+    def __init__(self, needed: int, limit: int, what: str, *, dropping: bool = False) -> None:
         super().__init__(f"{what} needs {needed} tokens, more than the {limit} allowed")
         self.needed = needed
         self.limit = limit
+        self.dropping = dropping
 
 
 def answer_reserve(max_output_tokens: int | None, window: int) -> int:
@@ -70,14 +74,14 @@ def fit_context(
     if rest[head] <= budget:
         return list(messages)
     if not enabled:
-        raise _too_long(rest[head], budget, counts, reserve, window, post_instructions_limit)
+        raise _too_long(rest[head], budget, counts, reserve, window, post_instructions_limit, dropping=False)
     cuts = _cuts(messages, head)
     target = budget if retention_ratio is None else int(retention_ratio * budget)
     cut = next((c for c in cuts if rest[c] <= target), None)
     if cut is None:
         cut = next((c for c in cuts if rest[c] <= budget), None)
     if cut is None:
-        raise _too_long(rest[cuts[-1]], budget, counts, reserve, window, post_instructions_limit)
+        raise _too_long(rest[cuts[-1]], budget, counts, reserve, window, post_instructions_limit, dropping=True)
     return [*messages[:head], *messages[cut:]]
 
 
@@ -121,10 +125,19 @@ def _blocked_cuts(messages: Sequence[ChatMessage]) -> list[bool]:
 
 
 def _too_long(
-    rest: int, budget: int, counts: TokenCount, reserve: int, window: int, post_instructions_limit: int | None
+    rest: int,
+    budget: int,
+    counts: TokenCount,
+    reserve: int,
+    window: int,
+    post_instructions_limit: int | None,
+    *,
+    dropping: bool,
 ) -> ContextTooLong:
     """Say which limit is broken: the post-instructions limit when it is the tighter one, else the window."""
     if post_instructions_limit is not None and rest > post_instructions_limit:
-        return ContextTooLong(rest, post_instructions_limit, "the conversation after the instructions")
+        what = "the conversation after the instructions"
+        return ContextTooLong(rest, post_instructions_limit, what, dropping=dropping)
     needed = window - budget + rest
-    return ContextTooLong(needed, window, f"the conversation (with {reserve} tokens kept for the answer)")
+    what = f"the conversation (with {reserve} tokens kept for the answer)"
+    return ContextTooLong(needed, window, what, dropping=dropping)
