@@ -29,7 +29,6 @@ from realtalk.server.errors import error_response, protocol_error_response
 from realtalk.server.openai_api import add_openai_routes
 from realtalk.server.secrets import InMemorySecretStore, SecretStore, StoredSecret
 from realtalk.server.sessions import SessionRegistry
-from realtalk.session.response import Emit
 from realtalk.session.session import RealtimeSession, SessionLimits
 from realtalk.session.speculation import SpeculationStats
 from realtalk.transports.websocket import WebSocketTransport
@@ -128,21 +127,12 @@ def create_app(
         await websocket.accept(subprotocol="realtime" if "realtime" in offered else None)
         transport = WebSocketTransport(websocket, dialect, settings.max_event_bytes)
 
-        served: list[RealtimeSession] = []
-
-        def make_session(emit: Emit) -> RealtimeSession:
-            session = RealtimeSession(
-                config=config, engines=engines, emit=emit, clock=clock, limits=limits, speculation=speculation
-            )
-            registry.add(session)
-            served.append(session)
-            return session
-
+        session = RealtimeSession(config=config, engines=engines, clock=clock, limits=limits, speculation=speculation)
+        registry.add(session)
         try:
-            await transport.serve(make_session)
+            await transport.serve(session)
         finally:
-            for session in served:
-                registry.remove(session)
+            registry.remove(session)
 
     return app
 

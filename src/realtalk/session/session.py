@@ -55,8 +55,8 @@ class RealtimeSession:
         *,
         config: SessionConfig,
         engines: Engines,
-        emit: Emit,
         clock: Clock,
+        emit: Emit | None = None,
         limits: SessionLimits = SessionLimits(),
         session_id: str | None = None,
         speculation: SpeculationStats | None = None,
@@ -67,7 +67,7 @@ class RealtimeSession:
         self.limits = limits
         self.created_at = clock.now()
         self.expired = asyncio.Event()
-        self._emit = emit
+        self._sink = emit  # where server events go: given now, or by a transport through `attach`
         self._lock = asyncio.Lock()
         self._turn_item_id: str | None = None
         self._audio_sent = False
@@ -81,7 +81,7 @@ class RealtimeSession:
             vad=engines.vad,
             stt=engines.stt,
             turn=engines.turn,
-            emit=emit,
+            emit=self._emit,
             hooks=self,
             lock=self._lock,
             max_buffer_seconds=limits.max_input_buffer_seconds,
@@ -89,7 +89,7 @@ class RealtimeSession:
         self.input.configure(config.input, LOGPROBS in config.include)
         self.responder = Responder(
             engines,
-            emit,
+            self._emit,
             RateLimiter(clock, limits.requests_per_minute, limits.tokens_per_minute),
             self.conversation,
             ResponderHooks(
@@ -102,6 +102,15 @@ class RealtimeSession:
         )
 
     # --- lifecycle ---------------------------------------------------------------------------------
+
+    def attach(self, emit: Emit) -> None:
+        """Connect a built session to its transport's outbox (WebSocket, WebRTC data channel, phone bridge)."""
+        self._sink = emit
+
+    async def _emit(self, event: ev.ServerEvent) -> None:
+        if self._sink is None:
+            raise RuntimeError("the session has no transport attached")
+        await self._sink(event)
 
     async def start(self) -> None:
         await self._emit(ev.SessionCreated(self.info()))

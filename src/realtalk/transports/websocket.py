@@ -9,13 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from realtalk.protocol import events as ev
 from realtalk.protocol.wire import Dialect, dumps
-from realtalk.session.response import Emit
 from realtalk.session.session import RealtimeSession
 from realtalk.transports.frames import deliver
 
@@ -37,9 +35,9 @@ class WebSocketTransport:
         for message in self.dialect.encode(event):
             await self._outbox.put(dumps(message))
 
-    async def serve(self, make_session: Callable[[Emit], RealtimeSession]) -> None:
-        """Run one session until the client leaves or the session ends; leave no task behind."""
-        session = make_session(self.emit)
+    async def serve(self, session: RealtimeSession) -> None:
+        """Run a built session until the client leaves or the session ends; leave no task behind."""
+        session.attach(self.emit)
         writer = asyncio.create_task(self._write(), name=f"writer {session.id}")
         reader = asyncio.create_task(self._read(session), name=f"reader {session.id}")
         expired = asyncio.create_task(session.expired.wait())
