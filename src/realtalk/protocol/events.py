@@ -6,6 +6,7 @@ per distinct fact, so that a dialect that names a fact differently changes one l
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -320,3 +321,5 @@ ServerEvent = (
     | FunctionArgumentsDelta
     | FunctionArgumentsDone
 )
+
+Emit = Callable[[ServerEvent], Awaitable[None]]  # an outbox: where a session's server events go

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -49,7 +49,6 @@ from realtalk.session.turn_detection import (
 )
 
 log = logging.getLogger(__name__)
-Emit = Callable[[ev.ServerEvent], Awaitable[None]]
 _EMPTY = np.zeros(0, dtype=np.int16)
 
 
@@ -86,7 +85,7 @@ class InputPipeline:
         vad: VADEngine,
         stt: STTEngine,
         turn: EndOfTurnEngine,
-        emit: Emit,
+        emit: ev.Emit,
         hooks: InputHooks,
         lock: asyncio.Lock,
         max_buffer_seconds: float,

@@ -22,7 +22,7 @@ from realtalk.protocol.items import Content, Item, ItemParam
 from realtalk.session.context import chat_messages, fitted, function_specs, tool_choice_spec
 from realtalk.session.conversation import ConversationStore
 from realtalk.session.rate_limits import RateLimiter
-from realtalk.session.response import Emit, ResponsePlan, ResponseRun
+from realtalk.session.response import ResponsePlan, ResponseRun
 from realtalk.session.speculation import Speculation
 
 
@@ -40,7 +40,7 @@ class Responder:
     def __init__(
         self,
         engines: Engines,
-        emit: Emit,
+        emit: ev.Emit,
         limiter: RateLimiter,
         conversation: ConversationStore,
         hooks: ResponderHooks,

@@ -32,8 +32,8 @@ from realtalk.session.conversation import ConversationStore
 from realtalk.session.input_pipeline import InputPipeline, TurnAudio
 from realtalk.session.rate_limits import RateLimiter
 from realtalk.session.responder import Responder, ResponderHooks
-from realtalk.session.response import Emit, ResponseRun
-from realtalk.session.speculation import Speculation, SpeculationStats
+from realtalk.session.response import ResponseRun
+from realtalk.session.speculation import Speculation, SpeculationStats, Speculator
 
 log = logging.getLogger(__name__)
 NOTICE_SECONDS = 5.0
@@ -56,7 +56,7 @@ class RealtimeSession:
         config: SessionConfig,
         engines: Engines,
         clock: Clock,
-        emit: Emit | None = None,
+        emit: ev.Emit | None = None,
         limits: SessionLimits = SessionLimits(),
         session_id: str | None = None,
         speculation: SpeculationStats | None = None,
@@ -72,9 +72,7 @@ class RealtimeSession:
         self._turn_item_id: str | None = None
         self._audio_sent = False
         self._expiry: asyncio.Task[None] | None = None
-        self._engines = engines
-        self._speculation: Speculation | None = None
-        self._speculation_stats = speculation  # None: do not speculate
+        self._speculator = Speculator(speculation, engines.llm, engines.tts)
         self.conversation = ConversationStore(limits.max_conversation_items)
         self.input = InputPipeline(
             config.input,
@@ -103,7 +101,7 @@ class RealtimeSession:
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
-    def attach(self, emit: Emit) -> None:
+    def attach(self, emit: ev.Emit) -> None:
         """Connect a built session to its transport's outbox (WebSocket, WebRTC data channel, phone bridge)."""
         self._sink = emit
 
@@ -122,14 +120,13 @@ class RealtimeSession:
         if self._expiry is not None:
             self._expiry.cancel()
             await asyncio.gather(self._expiry, return_exceptions=True)
-        await self._drop_speculation()
+        await self._speculator.drop()
         await self.responder.close()
         await self.input.close()
 
     def pending_tasks(self) -> int:
         """Tasks still running for this session (responses, transcriptions, judging, speculation); 0 after `close`."""
-        speculating = self._speculation.tasks() if self._speculation is not None else []
-        return len(self.responder.tasks()) + len(self.input.tasks()) + len(speculating)
+        return len(self.responder.tasks()) + len(self.input.tasks()) + len(self._speculator.tasks())
 
     def info(self) -> ev.SessionInfo:
         return ev.SessionInfo(self.id, int(self.created_at + self.limits.max_session_seconds), self.config)
@@ -167,7 +164,7 @@ class RealtimeSession:
     async def _route(self, event: ce.ClientEvent) -> None:
         match event:
             case ce.UpdateSession(patch=patch):
-                await self._drop_speculation()  # it was made for the settings before this update
+                await self._speculator.drop()  # it was made for the settings before this update
                 await self._update(patch)
             case ce.AppendInputAudio(audio=audio):
                 await self.input.append(audio)
@@ -175,12 +172,12 @@ class RealtimeSession:
                 item_id = self._turn_item_id or ids.item_id()
                 turn = self.input.take_all()
                 self._turn_item_id = None
-                await self._drop_speculation()
+                await self._speculator.drop()
                 await self._commit(item_id, turn)
             case ce.ClearInputAudio():
                 self.input.clear()
                 self._turn_item_id = None
-                await self._drop_speculation()
+                await self._speculator.drop()
                 await self._emit(ev.InputAudioCleared())
             case ce.ClearOutputAudio():
                 raise ProtocolError(
@@ -280,36 +277,23 @@ class RealtimeSession:
 
     async def turn_paused(self, pause_ms: float, heard: Int16Array) -> None:
         """The voice stopped: prepare this turn's transcript and answer while the silence runs."""
-        await self._drop_speculation()
-        stats = self._speculation_stats
-        if stats is None:
-            return
         config = self.config
-        self._speculation = Speculation(
+        answer = self._will_answer()
+        await self._speculator.start(
             pause_ms,
-            self.input.listen(heard, self.input.heard_rate),
-            request_for=(lambda words: self.responder.speculative_request(config, words))
-            if self._will_answer()
-            else None,
-            llm=self._engines.llm,
-            tts=self._engines.tts,
-            voice=config.output.voice,
-            speed=config.output.speed,
-            stats=stats,
+            lambda: self.input.listen(heard, self.input.heard_rate),
+            (lambda words: self.responder.speculative_request(config, words)) if answer else None,
+            config.output.voice,
+            config.output.speed,
         )
 
     async def turn_resumed(self) -> None:
-        await self._drop_speculation()
+        await self._speculator.drop()
 
     async def turn_ended(self, end_ms: float, turn: TurnAudio) -> None:
         item_id = self._turn_item_id or ids.item_id()
         self._turn_item_id = None
-        speculation, self._speculation = self._speculation, None
-        if speculation is not None and speculation.pause_ms != turn.pause_ms:
-            await speculation.discard()
-            speculation = None
-        if speculation is not None:
-            speculation.use()
+        speculation = await self._speculator.ended(turn.pause_ms)
         await self._emit(ev.SpeechStopped(round(end_ms), item_id))
         await self._commit(item_id, turn, speculation)
         if not self._answer_turn(speculation) and speculation is not None:
@@ -333,11 +317,6 @@ class RealtimeSession:
             return False
         self.responder.create(ResponseOverrides(), self.config, speculation)
         return True
-
-    async def _drop_speculation(self) -> None:
-        speculation, self._speculation = self._speculation, None
-        if speculation is not None:
-            await speculation.discard()
 
     # --- what the responder reports ----------------------------------------------------------------
 

@@ -252,3 +252,51 @@ class Speculation:
 
     def tasks(self) -> list[asyncio.Task[None] | asyncio.Task[list[TranscriptEvent]]]:
         return [t for t in (self.transcript, self._answer) if t is not None and not t.done()]
+
+
+class Speculator:
+    """The session's speculation, one at a time: started when the voice stops, dropped when it resumes,
+    handed over when the turn ends at its pause. Without stats (`--no-speculate`) it never starts one."""
+
+    def __init__(self, stats: SpeculationStats | None, llm: LLMEngine, tts: TTSEngine) -> None:
+        self._stats, self._llm, self._tts = stats, llm, tts
+        self._current: Speculation | None = None
+
+    async def start(
+        self,
+        pause_ms: float,
+        transcribe: Callable[[], AsyncIterator[TranscriptEvent]],
+        request_for: RequestFor | None,
+        voice: str,
+        speed: float,
+    ) -> None:
+        await self.drop()
+        if self._stats is not None:
+            self._current = Speculation(
+                pause_ms,
+                transcribe(),
+                request_for=request_for,
+                llm=self._llm,
+                tts=self._tts,
+                voice=voice,
+                speed=speed,
+                stats=self._stats,
+            )
+
+    async def ended(self, pause_ms: float | None) -> Speculation | None:
+        """The speculation for the pause the turn ended at (now in use), if there is one; any other is dropped."""
+        current, self._current = self._current, None
+        if current is not None and current.pause_ms == pause_ms:
+            current.use()
+            return current
+        if current is not None:
+            await current.discard()
+        return None
+
+    async def drop(self) -> None:
+        current, self._current = self._current, None
+        if current is not None:
+            await current.discard()
+
+    def tasks(self) -> list[asyncio.Task[None] | asyncio.Task[list[TranscriptEvent]]]:
+        return self._current.tasks() if self._current is not None else []
