@@ -11,7 +11,7 @@ import numpy as np
 from rich.progress import Progress
 
 from realtalk.bench import client
-from realtalk.bench.report import Report, percentiles, plot_cdf
+from realtalk.bench.report import Report, Table, percentiles, plot_cdf
 from realtalk.bench.server import serve
 from realtalk.bench.speech import Utterance
 
@@ -62,14 +62,15 @@ def run(stacks: list[str], utterances: list[Utterance], out: Path) -> Report:
                     turns[stack].append(asyncio.run(one_turn(server.url, utterance)))
                     progress.advance(task)
     summary: dict[str, Any] = {}
-    report.header = ["engines", "stage (ms after end of speech)", "p50", "p90", "p99", "turns"]
+    table = Table(["engines", "stage (ms after end of speech)", "p50", "p90", "p99", "turns"])
+    report.tables.append(table)
     for stack, measured in turns.items():
         summary[stack] = {}
         for stage in STAGES:
             values = [t[stage] for t in measured if not np.isnan(t[stage])]
             stats = percentiles(values)
             summary[stack][stage] = stats
-            report.table.append(
+            table.rows.append(
                 [stack, stage, f"{stats['p50']:.0f}", f"{stats['p90']:.0f}", f"{stats['p99']:.0f}", str(stats["n"])]
             )
     report.results = {

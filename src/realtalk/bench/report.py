@@ -44,21 +44,31 @@ def machine() -> dict[str, Any]:
 
 
 @dataclass
+class Table:
+    header: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+
+    def markdown(self) -> str:
+        lines = ["| " + " | ".join(self.header) + " |", "|" + "---|" * len(self.header)]
+        lines += ["| " + " | ".join(row) + " |" for row in self.rows]
+        return "\n".join(lines) + "\n"
+
+
+@dataclass
 class Report:
+    """A benchmark's results: JSON for machines, Markdown tables (blank-line separated) to paste into docs."""
+
     name: str
     out: Path
     results: dict[str, Any] = field(default_factory=dict)
-    table: list[list[str]] = field(default_factory=list)
-    header: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
 
     def write(self) -> list[Path]:
         self.out.mkdir(parents=True, exist_ok=True)
         data = self.out / f"{self.name}.json"
         data.write_text(json.dumps({"benchmark": self.name, "machine": machine(), **self.results}, indent=2))
         markdown = self.out / f"{self.name}.md"
-        lines = ["| " + " | ".join(self.header) + " |", "|" + "---|" * len(self.header)]
-        lines += ["| " + " | ".join(row) + " |" for row in self.table]
-        markdown.write_text("\n".join(lines) + "\n")
+        markdown.write_text("\n".join(table.markdown() for table in self.tables))
         return [data, markdown]
 
 
