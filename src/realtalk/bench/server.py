@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -34,6 +35,12 @@ class ServerProcess:
 
     def rss_bytes(self) -> int:
         return int(self.process.memory_info().rss)
+
+    def health(self) -> dict[str, Any]:
+        """What `GET /healthz` reports now (its counters run over the server's life)."""
+        response = httpx.get(self.base + "/healthz", timeout=5)
+        response.raise_for_status()
+        return dict(response.json())
 
 
 def free_port() -> int:
