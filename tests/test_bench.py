@@ -54,6 +54,7 @@ def test_latency_benchmark_measures_every_stage_per_mode(tmp_path: Path, utteran
         assert spec["used"] == 2 and spec["used"] + spec["discarded"] <= spec["started"]  # each turn ends at a pause
         assert measured["server_cpu_seconds"] > 0
         assert f"| {mode} | first_audio |" in markdown and f"| {mode} | {spec['started']} | 2 |" in markdown
+    assert (tmp_path / "latency_waterfall.png").stat().st_size > 0
 
 
 def test_capacity_benchmark_measures_lag_cpu_and_memory(tmp_path: Path, utterances: list[speech.Utterance]) -> None:

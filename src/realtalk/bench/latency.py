@@ -18,7 +18,7 @@ from rich.progress import Progress
 from realtalk.audio.formats import FORMATS
 from realtalk.bench import client
 from realtalk.bench.modes import MODES, Mode
-from realtalk.bench.report import Report, Table, percentiles, plot_cdf
+from realtalk.bench.report import Report, Table, percentiles, plot_cdf, plot_waterfall
 from realtalk.bench.server import serve
 from realtalk.bench.speech import Utterance
 
@@ -33,6 +33,15 @@ STAGES = {
     "first_transcript": "response.output_audio_transcript.delta",
     "first_audio": "response.output_audio.delta",
     "response_done": "response.done",
+}
+WATERFALL_MODE = "embedded-server_vad"
+WATERFALL = {
+    "speech_stopped": "silence window (speech_stopped)",
+    "transcribed": "transcript",
+    "response_created": "response created",
+    "first_transcript": "first words",
+    "first_audio": "first audio",
+    "response_done": "response done",
 }
 
 
@@ -140,6 +149,7 @@ def run(modes: Sequence[str], utterances: list[Utterance], out: Path) -> Report:
         "ms after the end of speech",
         out / "latency.png",
     )
+    plot_median_turn(runs, out / "latency_waterfall.png")
     return report
 
 
@@ -159,6 +169,26 @@ def mode_table(runs: dict[str, ModeRun]) -> Table:
         counts = [str(n) for n in (spec.started, spec.used, spec.discarded, spec.stale)]
         table.rows.append([name, *counts, hit_rate, f"{spec.wasted_seconds:.2f}", f"{measured.cpu_seconds:.1f}"])
     return table
+
+
+def median_turn(turns: list[dict[str, float]]) -> dict[str, float] | None:
+    """The turn whose first audio is the median (the lower of two middles: a turn that really happened)."""
+    ranked = sorted((t for t in turns if not math.isnan(t["first_audio"])), key=lambda t: t["first_audio"])
+    return ranked[(len(ranked) - 1) // 2] if ranked else None
+
+
+def plot_median_turn(runs: dict[str, ModeRun], path: Path) -> Path | None:
+    """The waterfall of the median turn of `WATERFALL_MODE` (of the first mode run, when that one was not)."""
+    name = WATERFALL_MODE if WATERFALL_MODE in runs else next(iter(runs))
+    turn = median_turn(runs[name].turns)
+    if turn is None:
+        return None
+    return plot_waterfall(
+        {label: turn[stage] for stage, label in WATERFALL.items()},
+        f"{name}: the median turn (by first audio)",
+        "ms after the end of speech",
+        path,
+    )
 
 
 def _ms(value: float) -> str:

@@ -123,3 +123,21 @@ def plot_bars(labels: Sequence[str], values: Sequence[float], title: str, xlabel
         axes.barh(labels, values)
         axes.set_xscale("log")
     return path
+
+
+def plot_waterfall(stages: dict[str, float], title: str, xlabel: str, path: Path) -> Path:
+    """One bar per stage, in the order they happened, each from the stage before it (the first from 0) to its
+    own time: the bars' lengths show where the time went. Labelled with the time and the step."""
+    happened = sorted((at, label) for label, at in stages.items() if not np.isnan(at))
+    with _figure(path, title, xlabel, "") as axes:
+        start = 0.0
+        for row, (at, _) in enumerate(happened):
+            axes.barh(row, at - start, left=start)
+            text = f"{at:.0f} ms (+{at - start:.0f})"
+            axes.annotate(text, (at, row), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
+            start = at
+        axes.set_yticks(range(len(happened)), [label for _, label in happened])
+        axes.invert_yaxis()
+        axes.axvline(0, color="black", linewidth=1)
+        axes.set_xlim(0, max(start, 1.0) * 1.3)  # room for the last label
+    return path
