@@ -1,4 +1,5 @@
-"""`realtalk serve` settings: flags over `REALTALK_*` variables over defaults; the open-server warning."""
+"""`realtalk serve` settings: flags over `REALTALK_*` variables over defaults; the open-server warning; the
+benchmark's mode and stack choices."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 import pytest
 
 from realtalk import cli
+from realtalk.bench.modes import DEFAULT_MODES, select
 from realtalk.cli import build_parser, settings_from
 
 
@@ -85,3 +87,23 @@ def test_bad_configuration_exits_with_a_message() -> None:
     with pytest.raises(SystemExit) as exited:
         cli.main(["serve", "--port", "70000"])
     assert "port" in str(exited.value)
+
+
+def test_bench_latency_modes_default_to_all_but_the_unspeculating_one() -> None:
+    args = build_parser().parse_args(["bench", "latency"])
+    assert args.modes == DEFAULT_MODES and "embedded-nospec" not in args.modes
+    assert args.stacks == ["embedded", "scripted"]
+
+
+def test_bench_stacks_narrow_the_modes_asked_for() -> None:
+    args = build_parser().parse_args(["bench", "latency", "--modes", "embedded-nospec,scripted-server_vad"])
+    assert select(args.modes, ["scripted"]) == ["scripted-server_vad"]
+    with pytest.raises(ValueError, match="none of the modes"):
+        select(["embedded-pcmu"], ["scripted"])
+
+
+@pytest.mark.parametrize("flag", ["--modes", "--stacks"])
+def test_bench_refuses_unknown_names(flag: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["bench", "latency", flag, "embedded,nonsense"])
+    assert "choose from" in capsys.readouterr().err

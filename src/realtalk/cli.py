@@ -6,7 +6,7 @@ import argparse
 import ipaddress
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from realtalk import __version__
+from realtalk.bench.modes import DEFAULT_MODES, MODES, STACKS, select
 from realtalk.config import Settings
 from realtalk.engines.registry import PRESETS, Engines, build_engines, warm_up_blocking
 
@@ -84,7 +85,18 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("which", choices=["latency", "capacity", "micro", "all"])
     bench.add_argument("--out", default="bench/results", help="folder for the results (bench/results)")
     bench.add_argument("--utterances", type=int, default=20, help="spoken questions for latency (20)")
-    bench.add_argument("--stacks", default="embedded,scripted", help="engine presets for latency")
+    bench.add_argument(
+        "--modes",
+        type=names_from(MODES),
+        default=",".join(DEFAULT_MODES),
+        help=f"latency runs, each on a fresh server: {', '.join(MODES)} (default: all but embedded-nospec)",
+    )
+    bench.add_argument(
+        "--stacks",
+        type=names_from(STACKS),
+        default=",".join(STACKS),
+        help=f"engine presets for latency: only the modes on these run ({','.join(STACKS)})",
+    )
     bench.add_argument("--max-sessions", type=int, default=256, help="the most sessions capacity tries (256)")
     bench.add_argument("--levels", help="exact session counts for capacity, e.g. 1,4,16 (no search)")
     models = commands.add_parser("models", help="list the embedded models: package, version, size, path")
@@ -92,7 +104,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-BENCH_ONLY = {"command", "which", "out", "utterances", "stacks", "max_sessions", "levels"}
+BENCH_ONLY = {"command", "which", "out", "utterances", "modes", "stacks", "max_sessions", "levels"}
+
+
+def names_from(choices: Collection[str]) -> Callable[[str], list[str]]:
+    """An argparse type: a comma-separated list of names, each one of `choices`."""
+
+    def parse(text: str) -> list[str]:
+        names = [name.strip() for name in text.split(",") if name.strip()]
+        unknown = [name for name in names if name not in choices]
+        if unknown or not names:
+            raise argparse.ArgumentTypeError(f"{text!r}: choose from {', '.join(choices)}")
+        return names
+
+    return parse
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -184,6 +209,10 @@ def run_benchmarks(args: argparse.Namespace, settings: Settings) -> None:
     out = Path(args.out)
     console = Console()
     which = {"latency", "capacity", "micro"} if args.which == "all" else {args.which}
+    try:
+        modes = select(args.modes, args.stacks)
+    except ValueError as exc:
+        sys.exit(f"realtalk bench: {exc}")
     reports = []
     if "micro" in which:
         reports.append(micro.run(out))
@@ -191,13 +220,13 @@ def run_benchmarks(args: argparse.Namespace, settings: Settings) -> None:
         console.print("synthesizing the spoken questions…")
         utterances = speech.synthesize(max(args.utterances, 3), data_dir=settings.data_dir)
         if "latency" in which:
-            reports.append(latency.run(args.stacks.split(","), utterances[: args.utterances], out))
+            reports.append(latency.run(modes, utterances[: args.utterances], out))
         if "capacity" in which:
             levels = [int(n) for n in args.levels.split(",")] if args.levels else None
             reports.append(capacity.run(utterances, out, args.max_sessions, levels=levels))
     for report in reports:
         console.print(f"\n[bold]{report.name}[/bold] → {out}/{report.name}.json, .md, .png")
-        console.print((out / f"{report.name}.md").read_text())
+        console.print((out / f"{report.name}.md").read_text(), soft_wrap=True)  # tables, not prose: never wrap
 
 
 def main(argv: Sequence[str] | None = None) -> None:

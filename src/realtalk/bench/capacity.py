@@ -13,7 +13,7 @@ import numpy as np
 from rich.progress import Progress
 
 from realtalk.bench import client
-from realtalk.bench.report import Report, percentiles, plot_lines
+from realtalk.bench.report import Report, Table, percentiles, plot_lines
 from realtalk.bench.server import ServerProcess, serve
 from realtalk.bench.speech import Utterance
 
@@ -97,7 +97,7 @@ def run(
                 good, bad = (sessions, bad) if result["lag_ms"]["p99"] < LIMIT_MS else (good, sessions)
     measured.sort(key=lambda r: int(r["sessions"]))
     report = Report("capacity", out)
-    report.header = [
+    header = [
         "sessions",
         "speech_stopped lag p50 (ms)",
         "p99 (ms)",
@@ -106,7 +106,7 @@ def run(
         "CPU per session (cores)",
         "server RSS (MiB)",
     ]
-    report.table = [
+    rows = [
         [
             str(r["sessions"]),
             f"{r['lag_ms']['p50']:.0f}",
@@ -118,6 +118,7 @@ def run(
         ]
         for r in measured
     ]
+    report.tables.append(Table(header, rows))
     report.results = {
         "limit_ms": LIMIT_MS,
         "capacity": good,

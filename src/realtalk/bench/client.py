@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
 
+from realtalk.audio.formats import FORMATS, AudioFormat, Resampler
 from realtalk.engines.base import Samples
 
 RATE = 24_000
@@ -26,15 +27,14 @@ class Timeline:
     stops: list[tuple[float, int]] = field(default_factory=list)  # (arrival, audio_end_ms)
 
 
-def frames(audio: Samples, chunk_ms: int) -> list[str]:
-    """Pre-encoded append events, so that sending costs the client almost nothing."""
-    step = RATE * chunk_ms // 1000
-    pcm = audio.astype("<i2")
+def frames(audio: Samples, chunk_ms: int, fmt: AudioFormat = FORMATS["pcm16"]) -> list[str]:
+    """Pre-encoded append events of `audio` (24 kHz) in the wire format `fmt`, so that sending costs the
+    client almost nothing. Resampled in one piece, so the chunks keep the audio's timing exactly."""
+    wire = fmt.encode(Resampler(RATE, fmt.sample_rate).process(audio, last=True))
+    step = fmt.bytes_for_ms(chunk_ms)
     return [
-        json.dumps(
-            {"type": "input_audio_buffer.append", "audio": base64.b64encode(pcm[i : i + step].tobytes()).decode()}
-        )
-        for i in range(0, len(pcm), step)
+        json.dumps({"type": "input_audio_buffer.append", "audio": base64.b64encode(wire[i : i + step]).decode()})
+        for i in range(0, len(wire), step)
     ]
 
 
@@ -46,10 +46,19 @@ async def open_session(url: str, session: dict[str, Any]) -> ClientConnection:
     return connection
 
 
-async def stream(connection: ClientConnection, events: list[str], chunk_ms: int, timeline: Timeline) -> None:
-    """Send each chunk when its audio would have been captured."""
+async def stream(
+    connection: ClientConnection,
+    events: list[str],
+    chunk_ms: int,
+    timeline: Timeline,
+    until: asyncio.Future[Any] | None = None,
+) -> None:
+    """Send each chunk when its audio would have been captured; stop early once `until` is done, as a
+    microphone that keeps listening until the answer is over."""
     timeline.started = time.perf_counter()
     for index, event in enumerate(events):
+        if until is not None and until.done():
+            return
         delay = timeline.started + index * chunk_ms / 1000 - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)

@@ -1,44 +1,114 @@
-"""Voice-to-voice latency: spoken questions streamed in real time; time from the end of speech to each
-stage of the answer, over a real WebSocket to a realtalk server in its own process."""
+"""Voice-to-voice latency: spoken questions streamed in real time over a real WebSocket to a realtalk server
+in its own process, once per mode (engines, turn detection, wire format, speculation); the time from the end
+of speech to each stage of the answer, what speculation did meanwhile, and the server's CPU time."""
 
 from __future__ import annotations
 
 import asyncio
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, fields
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from rich.progress import Progress
 
+from realtalk.audio.formats import FORMATS
 from realtalk.bench import client
-from realtalk.bench.report import Report, percentiles, plot_cdf
+from realtalk.bench.modes import MODES, Mode
+from realtalk.bench.report import Report, Table, percentiles, plot_cdf, plot_waterfall
 from realtalk.bench.server import serve
 from realtalk.bench.speech import Utterance
 
 CHUNK_MS = 20
-LEAD_MS, TAIL_MS = 500, 1500
+LEAD_MS = 500
+TAIL_MS = 15_000  # the most silence sent after a question: semantic_vad may wait 4 s, then the answer is made
 STAGES = {
     "speech_stopped": "input_audio_buffer.speech_stopped",
     "committed": "input_audio_buffer.committed",
+    "transcribed": "conversation.item.input_audio_transcription.completed",
     "response_created": "response.created",
     "first_transcript": "response.output_audio_transcript.delta",
     "first_audio": "response.output_audio.delta",
+    "response_done": "response.done",
 }
-STACKS = {"embedded": ["--engines", "embedded"], "scripted": ["--engines", "scripted"]}
-SESSION = {
-    "audio": {"input": {"turn_detection": {"type": "server_vad"}, "transcription": {"model": "whisper-1"}}},
-    "max_output_tokens": 60,
+WATERFALL_MODE = "embedded-server_vad"
+WATERFALL = {
+    "speech_stopped": "silence window (speech_stopped)",
+    "transcribed": "transcript",
+    "response_created": "response created",
+    "first_transcript": "first words",
+    "first_audio": "first audio",
+    "response_done": "response done",
 }
 
 
-async def one_turn(url: str, utterance: Utterance) -> dict[str, float]:
-    """Milliseconds from the end of speech to each stage (NaN when a stage never came)."""
+@dataclass(frozen=True)
+class Speculation:
+    """What the server's speculation did during one run: the change in its `/healthz` counters."""
+
+    started: int = 0
+    used: int = 0
+    discarded: int = 0
+    stale: int = 0
+    wasted_seconds: float = 0.0
+
+    @classmethod
+    def between(cls, before: dict[str, Any], after: dict[str, Any]) -> Speculation:
+        """From two `/healthz` reports; a server that does not speculate reports nothing, which counts as 0."""
+        old, new = before.get("speculation", {}), after.get("speculation", {})
+        return cls(**{f.name: new.get(f.name, 0) - old.get(f.name, 0) for f in fields(cls)})
+
+    @property
+    def hit_rate(self) -> float | None:
+        """Of the speculations decided, the share whose turn did end at that pause (None: none decided)."""
+        decided = self.used + self.discarded
+        return self.used / decided if decided else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "wasted_seconds": round(self.wasted_seconds, 3), "hit_rate": self.hit_rate}
+
+
+@dataclass
+class ModeRun:
+    """One mode measured on a fresh server: every utterance once, in order."""
+
+    mode: Mode
+    turns: list[dict[str, float]]
+    speculation: Speculation
+    cpu_seconds: float
+
+    def stage(self, name: str) -> list[float]:
+        """The stage's times over the turns that reached it."""
+        return [turn[name] for turn in self.turns if not math.isnan(turn[name])]
+
+    def latency(self) -> dict[str, dict[str, float]]:
+        return {stage: percentiles(self.stage(stage)) for stage in STAGES}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "engines": self.mode.stack,
+            "speculate": self.mode.speculate,
+            "session": self.mode.session(),
+            "latency_ms": self.latency(),
+            "speculation": self.speculation.as_dict(),
+            "server_cpu_seconds": round(self.cpu_seconds, 3),
+            "turns": self.turns,
+        }
+
+
+async def one_turn(url: str, utterance: Utterance, mode: Mode) -> dict[str, float]:
+    """Milliseconds from the end of speech to each stage (NaN when a stage never came). Silence follows the
+    question until the answer is done, as from a microphone left open."""
     audio = np.concatenate([client.silence(LEAD_MS), utterance.speech, client.silence(TAIL_MS)])
-    connection = await client.open_session(url, SESSION)
+    events = client.frames(audio, CHUNK_MS, FORMATS[mode.audio_format])
+    connection = await client.open_session(url, mode.session())
     timeline = client.Timeline()
     listener = asyncio.create_task(client.listen(connection, timeline, "response.done", tuple(STAGES.values())))
     try:
-        await client.stream(connection, client.frames(audio, CHUNK_MS), CHUNK_MS, timeline)
+        await client.stream(connection, events, CHUNK_MS, timeline, until=listener)
         await asyncio.wait_for(listener, 60)
     finally:
         listener.cancel()
@@ -50,44 +120,76 @@ async def one_turn(url: str, utterance: Utterance) -> dict[str, float]:
     }
 
 
-def run(stacks: list[str], utterances: list[Utterance], out: Path) -> Report:
-    report = Report("latency", out)
-    turns: dict[str, list[dict[str, float]]] = {}
+def measure(mode: Mode, utterances: list[Utterance], advance: Callable[[], object]) -> ModeRun:
+    with serve(*mode.server_args()) as server:
+        health, cpu = server.health(), server.cpu_seconds()
+        turns = []
+        for utterance in utterances:
+            turns.append(asyncio.run(one_turn(server.url, utterance, mode)))
+            advance()
+        return ModeRun(mode, turns, Speculation.between(health, server.health()), server.cpu_seconds() - cpu)
+
+
+def run(modes: Sequence[str], utterances: list[Utterance], out: Path) -> Report:
+    runs: dict[str, ModeRun] = {}
     with Progress() as progress:
-        for stack in stacks:
-            task = progress.add_task(f"latency, {stack} engines", total=len(utterances))
-            with serve(*STACKS[stack]) as server:
-                turns[stack] = []
-                for utterance in utterances:
-                    turns[stack].append(asyncio.run(one_turn(server.url, utterance)))
-                    progress.advance(task)
-    summary: dict[str, Any] = {}
-    report.header = ["engines", "stage (ms after end of speech)", "p50", "p90", "p99", "turns"]
-    for stack, measured in turns.items():
-        summary[stack] = {}
-        for stage in STAGES:
-            values = [t[stage] for t in measured if not np.isnan(t[stage])]
-            stats = percentiles(values)
-            summary[stack][stage] = stats
-            report.table.append(
-                [stack, stage, f"{stats['p50']:.0f}", f"{stats['p90']:.0f}", f"{stats['p99']:.0f}", str(stats["n"])]
-            )
-    report.results = {
+        for name in modes:
+            task = progress.add_task(f"latency, {name}", total=len(utterances))
+            runs[name] = measure(MODES[name], utterances, partial(progress.advance, task))
+    results = {
         "chunk_ms": CHUNK_MS,
         "utterances": [u.text for u in utterances],
-        "turns": turns,
-        "summary": summary,
-        "session": SESSION,
+        "modes": {name: measured.as_dict() for name, measured in runs.items()},
     }
+    report = Report("latency", out, results, [stage_table(runs), mode_table(runs)])
     report.write()
     plot_cdf(
-        {
-            f"{stack}: {stage}": [t[stage] for t in measured if not np.isnan(t[stage])]
-            for stack, measured in turns.items()
-            for stage in ("speech_stopped", "first_transcript", "first_audio")
-        },
-        "Voice-to-voice latency (CDF)",
+        {name: measured.stage("first_audio") for name, measured in runs.items()},
+        "First audio after the end of speech (CDF)",
         "ms after the end of speech",
         out / "latency.png",
     )
+    plot_median_turn(runs, out / "latency_waterfall.png")
     return report
+
+
+def stage_table(runs: dict[str, ModeRun]) -> Table:
+    table = Table(["mode", "stage (ms after end of speech)", "p50", "p90", "p99", "turns"])
+    for name, measured in runs.items():
+        for stage, stats in measured.latency().items():
+            table.rows.append([name, stage, *(_ms(stats[p]) for p in ("p50", "p90", "p99")), str(stats["n"])])
+    return table
+
+
+def mode_table(runs: dict[str, ModeRun]) -> Table:
+    table = Table(["mode", "speculations", "used", "discarded", "stale", "hit rate", "wasted engine s", "server CPU s"])
+    for name, measured in runs.items():
+        spec = measured.speculation
+        hit_rate = "—" if spec.hit_rate is None else f"{spec.hit_rate:.0%}"
+        counts = [str(n) for n in (spec.started, spec.used, spec.discarded, spec.stale)]
+        table.rows.append([name, *counts, hit_rate, f"{spec.wasted_seconds:.2f}", f"{measured.cpu_seconds:.1f}"])
+    return table
+
+
+def median_turn(turns: list[dict[str, float]]) -> dict[str, float] | None:
+    """The turn whose first audio is the median (the lower of two middles: a turn that really happened)."""
+    ranked = sorted((t for t in turns if not math.isnan(t["first_audio"])), key=lambda t: t["first_audio"])
+    return ranked[(len(ranked) - 1) // 2] if ranked else None
+
+
+def plot_median_turn(runs: dict[str, ModeRun], path: Path) -> Path | None:
+    """The waterfall of the median turn of `WATERFALL_MODE` (of the first mode run, when that one was not)."""
+    name = WATERFALL_MODE if WATERFALL_MODE in runs else next(iter(runs))
+    turn = median_turn(runs[name].turns)
+    if turn is None:
+        return None
+    return plot_waterfall(
+        {label: turn[stage] for stage, label in WATERFALL.items()},
+        f"{name}: the median turn (by first audio)",
+        "ms after the end of speech",
+        path,
+    )
+
+
+def _ms(value: float) -> str:
+    return "—" if math.isnan(value) else f"{value:.0f}"

@@ -15,7 +15,7 @@ import numpy as np
 
 from realtalk.audio import g711
 from realtalk.audio.formats import Resampler
-from realtalk.bench.report import Report, plot_bars
+from realtalk.bench.report import Report, Table, plot_bars
 from realtalk.protocol import events as ev
 from realtalk.protocol.beta import BetaDialect
 from realtalk.protocol.ga import GADialect
@@ -161,15 +161,15 @@ def _decoding(dialect: Dialect, frame: str, n: int) -> Callable[[], Any]:
 
 def run(out: Path) -> Report:
     results = {"codecs": codecs(), "vad": vad(), "events": events()}
-    report = Report("micro", out, results)
-    report.header = ["benchmark", "x real time", "x audioop", "per second"]
+    table = Table(["benchmark", "x real time", "x audioop", "per second"])
+    report = Report("micro", out, results, [table])
     for row in results["codecs"]:
         ratio = f"{row['x_audioop']:.1f}" if "x_audioop" in row else "n/a"
-        report.table.append([row["name"], f"{row['x_realtime']:,.0f}", ratio, ""])
+        table.rows.append([row["name"], f"{row['x_realtime']:,.0f}", ratio, ""])
     for row in results["vad"]:
-        report.table.append([row["name"], f"{row['x_realtime']:,.0f}", "", f"{row['frames_per_second']:,.0f} frames"])
+        table.rows.append([row["name"], f"{row['x_realtime']:,.0f}", "", f"{row['frames_per_second']:,.0f} frames"])
     for row in results["events"]:
-        report.table.append([row["name"], "", "", f"{row['per_second']:,.0f}"])
+        table.rows.append([row["name"], "", "", f"{row['per_second']:,.0f}"])
     report.write()
     rows = results["codecs"] + results["vad"]
     plot_bars(

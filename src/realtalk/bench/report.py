@@ -44,21 +44,31 @@ def machine() -> dict[str, Any]:
 
 
 @dataclass
+class Table:
+    header: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+
+    def markdown(self) -> str:
+        lines = ["| " + " | ".join(self.header) + " |", "|" + "---|" * len(self.header)]
+        lines += ["| " + " | ".join(row) + " |" for row in self.rows]
+        return "\n".join(lines) + "\n"
+
+
+@dataclass
 class Report:
+    """A benchmark's results: JSON for machines, Markdown tables (blank-line separated) to paste into docs."""
+
     name: str
     out: Path
     results: dict[str, Any] = field(default_factory=dict)
-    table: list[list[str]] = field(default_factory=list)
-    header: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
 
     def write(self) -> list[Path]:
         self.out.mkdir(parents=True, exist_ok=True)
         data = self.out / f"{self.name}.json"
         data.write_text(json.dumps({"benchmark": self.name, "machine": machine(), **self.results}, indent=2))
         markdown = self.out / f"{self.name}.md"
-        lines = ["| " + " | ".join(self.header) + " |", "|" + "---|" * len(self.header)]
-        lines += ["| " + " | ".join(row) + " |" for row in self.table]
-        markdown.write_text("\n".join(lines) + "\n")
+        markdown.write_text("\n".join(table.markdown() for table in self.tables))
         return [data, markdown]
 
 
@@ -112,4 +122,22 @@ def plot_bars(labels: Sequence[str], values: Sequence[float], title: str, xlabel
     with _figure(path, title, xlabel, "") as axes:
         axes.barh(labels, values)
         axes.set_xscale("log")
+    return path
+
+
+def plot_waterfall(stages: dict[str, float], title: str, xlabel: str, path: Path) -> Path:
+    """One bar per stage, in the order they happened, each from the stage before it (the first from 0) to its
+    own time: the bars' lengths show where the time went. Labelled with the time and the step."""
+    happened = sorted((at, label) for label, at in stages.items() if not np.isnan(at))
+    with _figure(path, title, xlabel, "") as axes:
+        start = 0.0
+        for row, (at, _) in enumerate(happened):
+            axes.barh(row, at - start, left=start)
+            text = f"{at:.0f} ms (+{at - start:.0f})"
+            axes.annotate(text, (at, row), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
+            start = at
+        axes.set_yticks(range(len(happened)), [label for _, label in happened])
+        axes.invert_yaxis()
+        axes.axvline(0, color="black", linewidth=1)
+        axes.set_xlim(0, max(start, 1.0) * 1.3)  # room for the last label
     return path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -9,9 +10,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
+
+import realtalk
 
 
 @dataclass
@@ -31,6 +36,12 @@ class ServerProcess:
     def rss_bytes(self) -> int:
         return int(self.process.memory_info().rss)
 
+    def health(self) -> dict[str, Any]:
+        """What `GET /healthz` reports now (its counters run over the server's life)."""
+        response = httpx.get(self.base + "/healthz", timeout=5)
+        response.raise_for_status()
+        return dict(response.json())
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -42,13 +53,21 @@ def free_port() -> int:
 def serve(*args: str, startup_seconds: float = 120.0) -> Iterator[ServerProcess]:
     port = free_port()
     command = [sys.executable, "-m", "realtalk", "serve", "--port", str(port), "--log-level", "warning", *args]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=same_code())
     base = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(process, base + "/healthz", startup_seconds)
         yield ServerProcess(base, psutil.Process(process.pid))
     finally:
         stop(process)
+
+
+def same_code() -> dict[str, str]:
+    """The environment, with this realtalk's source first on the path: the server must run the code being
+    measured, not whichever copy the interpreter would find installed."""
+    source = str(Path(realtalk.__file__).resolve().parent.parent)
+    inherited = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([source, inherited] if inherited else [source])}
 
 
 def wait_healthy(process: subprocess.Popen[bytes], health_url: str, seconds: float) -> None:

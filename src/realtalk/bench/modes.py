@@ -1,0 +1,60 @@
+"""The latency benchmark's modes: which engines answer, how the turn ends, what goes over the wire, and
+whether the server speculates. Kept free of the bench extra's imports, so the CLI can list and check them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from realtalk.protocol.config import AudioFormatName
+from realtalk.protocol.ga.fields import format_object
+
+SEED = 7  # the embedded LLM samples the same answers in every mode, so later stages compare like with like
+
+
+@dataclass(frozen=True)
+class Mode:
+    stack: str  # the engine preset (`serve --engines`)
+    turn_detection: dict[str, Any]
+    audio_format: AudioFormatName = "pcm16"  # in and out
+    speculate: bool = True
+
+    def server_args(self) -> list[str]:
+        return ["--engines", self.stack, "--seed", str(SEED), "--speculate" if self.speculate else "--no-speculate"]
+
+    def session(self) -> dict[str, Any]:
+        """The GA session of this mode; transcription is on, since its completion is one of the stages."""
+        fmt = format_object(self.audio_format)
+        return {
+            "audio": {
+                "input": {
+                    "format": fmt,
+                    "turn_detection": self.turn_detection,
+                    "transcription": {"model": "whisper-1"},
+                },
+                "output": {"format": fmt},
+            },
+            "max_output_tokens": 60,
+        }
+
+
+SERVER_VAD = {"type": "server_vad", "silence_duration_ms": 500}
+MODES = {
+    "embedded-server_vad": Mode("embedded", SERVER_VAD),
+    "embedded-semantic_auto": Mode("embedded", {"type": "semantic_vad", "eagerness": "auto"}),
+    "embedded-semantic_high": Mode("embedded", {"type": "semantic_vad", "eagerness": "high"}),
+    "embedded-pcmu": Mode("embedded", SERVER_VAD, "g711_ulaw"),
+    "scripted-server_vad": Mode("scripted", SERVER_VAD),
+    "embedded-nospec": Mode("embedded", SERVER_VAD, speculate=False),  # the same as embedded-server_vad, unhelped
+}
+DEFAULT_MODES = [name for name, mode in MODES.items() if mode.speculate]
+STACKS = sorted({mode.stack for mode in MODES.values()})
+
+
+def select(modes: Sequence[str], stacks: Sequence[str]) -> list[str]:
+    """The modes asked for whose engines are among `stacks`, in the order asked."""
+    chosen = [name for name in modes if MODES[name].stack in stacks]
+    if not chosen:
+        raise ValueError(f"none of the modes {', '.join(modes)} runs on the stacks {', '.join(stacks)}")
+    return chosen
