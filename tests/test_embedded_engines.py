@@ -97,7 +97,8 @@ async def test_smollm_streams_text_and_reports_its_tokens(embedded: Engines) -> 
 
 async def test_smollm_stops_at_max_output_tokens(embedded: Engines) -> None:
     completion = [e async for e in embedded.llm.stream(request("Tell me a long story.", max_output_tokens=5))][-1]
-    assert completion == Completion("length", completion.input_tokens, 5)  # type: ignore[union-attr]
+    assert isinstance(completion, Completion)
+    assert (completion.finish_reason, completion.output_tokens) == ("length", 5)
 
 
 @pytest.mark.parametrize("choice", [ToolChoiceSpec("function", "get_weather"), ToolChoiceSpec("required")])
@@ -137,6 +138,47 @@ async def test_smollm_serves_two_sessions_at_once(embedded: Engines) -> None:
 
     first, second = await asyncio.gather(answer("Name a colour."), answer("Name an animal."))
     assert first and second
+
+
+INSTRUCTIONS = "You are the voice of a travel agency. " + " ".join(
+    f"Rule {i}: answer briefly, politely and in English, and never invent prices or dates." for i in range(1, 13)
+)
+
+
+async def turn(engine: Engines, messages: list[ChatMessage], question: str) -> Completion:
+    """Ask `question` in the conversation `messages`, add it and the answer to them; the answer's Completion."""
+    messages.append(ChatMessage("user", question))
+    events = [e async for e in engine.llm.stream(LLMRequest(list(messages), max_output_tokens=20))]
+    messages.append(ChatMessage("assistant", "".join(e.text for e in events if isinstance(e, TextDelta))))
+    assert isinstance(events[-1], Completion)
+    return events[-1]
+
+
+async def test_smollm_a_later_turn_reuses_the_whole_prompt_of_the_turn_before(embedded: Engines) -> None:
+    messages = [ChatMessage("system", "Conversation one. " + INSTRUCTIONS)]
+    first = await turn(embedded, messages, "What should I pack for Rome in May?")
+    second = await turn(embedded, messages, "And for Oslo in December?")
+    assert first.input_tokens <= second.cached_tokens < second.input_tokens
+
+
+async def test_smollm_two_conversations_in_turn_each_keep_their_own_cache(embedded: Engines) -> None:
+    """Alike up to their first question (the same instructions), they would share a slot and erase each other."""
+    one = [ChatMessage("system", "Two conversations. " + INSTRUCTIONS)]
+    two = list(one)
+    firsts = [await turn(embedded, one, "Is Lisbon sunny in March?"), await turn(embedded, two, "Is Paris busy?")]
+    seconds = [await turn(embedded, one, "And in April?"), await turn(embedded, two, "And in August?")]
+    for first, second in zip(firsts, seconds, strict=True):
+        assert first.input_tokens <= second.cached_tokens
+
+
+async def test_smollm_a_conversation_that_dropped_its_oldest_turn_reuses_the_turns_it_kept(embedded: Engines) -> None:
+    messages = [ChatMessage("system", "Dropped turns. " + INSTRUCTIONS)]
+    for city in ("Vienna", "Prague", "Budapest", "Krakow", "Berlin", "Munich", "Zurich", "Milan", "Venice"):
+        await turn(embedded, messages, f"What is there to see in {city} in one day?")
+    kept = [messages[0], *messages[3:]]  # the oldest question and its answer dropped, as a full window would
+    after = await turn(embedded, kept, "Which of them is cheapest?")
+    sent = await embedded.llm.count_tokens(LLMRequest(kept[:-1]))
+    assert after.cached_tokens >= sum(sent.per_message[:-2])  # all but the last answer and the new question
 
 
 def own_sockets() -> set[str]:

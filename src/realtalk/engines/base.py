@@ -88,6 +88,7 @@ class Completion:
     finish_reason: Literal["stop", "length", "tool_calls"]
     input_tokens: int
     output_tokens: int
+    cached_tokens: int = 0  # of input_tokens, those the engine did not process again (a prompt cache hit)
 
 
 LLMEvent = TextDelta | ToolCallStart | ToolCallArgumentsDelta | Completion
