@@ -207,7 +207,7 @@ async def test_a_deleted_item_is_no_longer_read_by_the_model() -> None:
 
 
 async def assistant_audio_item(harness: SessionHarness) -> dict[str, Any]:
-    """A spoken answer, "You said: hi there", 360 ms of pcm16 at 24 kHz."""
+    """A spoken answer, "You said: hi there", 340 ms of pcm16 at 24 kHz (spoken as "You said:", "hi there")."""
     await create(harness, text_item("hi there"))
     return dict(only(await harness.response(), "response.output_item.done")["item"])
 
@@ -253,7 +253,7 @@ async def test_truncate_past_the_audio_is_an_error() -> None:
     item = await assistant_audio_item(harness)
     error = only(await truncate(harness, item["id"], 5000), "error")["error"]
     assert (error["code"], error["param"]) == ("invalid_value", "audio_end_ms")
-    assert "360ms is already shorter than 5000ms" in error["message"]
+    assert "340ms is already shorter than 5000ms" in error["message"]
     content = (await retrieved(harness, item["id"]))["content"][0]
     assert content["transcript"] == "You said: hi there"
 

@@ -65,7 +65,8 @@ async def test_another_realtalk_serves_as_remote_stt_llm_and_tts(backend: str) -
     said = harness.only(events, "response.output_audio_transcript.done")["transcript"]
     assert said == "You said: Remote hello."
     audio = b"".join(base64.b64decode(e["delta"]) for e in harness.of(events, "response.output_audio.delta"))
-    assert len(audio) == len(said) * 20 * 48  # the backend's 20 ms-a-character tone, 24 kHz pcm16
+    spoken = len("You said:") + len("Remote hello.")  # two chunks, each spoken without its surrounding spaces
+    assert len(audio) == spoken * 20 * 48  # the backend's 20 ms-a-character tone, 24 kHz pcm16
     assert only(events, "response.done")["response"]["usage"]["output_tokens"] > 0
 
 

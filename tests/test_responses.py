@@ -103,9 +103,10 @@ AUDIO_SEQUENCE = [
     "response.output_item.added",
     "conversation.item.added",
     "response.content_part.added",
-    "response.output_audio_transcript.delta",
+    "response.output_audio_transcript.delta",  # "You said:" — a short first chunk, spoken at once
     "response.output_audio.delta",
     "response.output_audio.delta",
+    "response.output_audio_transcript.delta",  # " hi there"
     "response.output_audio.delta",
     "response.output_audio.delta",
     "response.output_audio.done",
@@ -126,14 +127,15 @@ async def test_audio_response_streams_pcm16_with_its_transcript() -> None:
         base64.b64decode(e["delta"]) for e in events if e["type"] == harness.name("response.output_audio.delta")
     )
     transcript = "You said: hi there"
-    assert len(audio) == len(transcript) * 20 * 24 * 2  # 20 ms a character, 24 kHz, 2 bytes a sample
+    spoken = len("You said:") + len("hi there")  # each chunk is spoken without its surrounding spaces
+    assert len(audio) == spoken * 20 * 24 * 2  # 20 ms a character, 24 kHz, 2 bytes a sample
     assert harness.only(events, "response.output_audio_transcript.done")["transcript"] == transcript
     assert only(events, "response.content_part.added")["part"] == {"type": "audio", "transcript": ""}
     assert only(events, "response.output_item.done")["item"]["content"] == [
         {"type": harness.content_type("output_audio"), "transcript": transcript}
     ]
     done = only(events, "response.done")["response"]
-    assert done["usage"]["output_token_details"]["audio_tokens"] == 360 // 50 + 1
+    assert done["usage"]["output_token_details"]["audio_tokens"] == 340 // 50 + 1
     assert set(done["output"][0]["content"][0]) == {"type", "transcript"}  # no audio bytes in response.done
 
 
@@ -144,7 +146,7 @@ async def test_g711_output_is_8khz_one_byte_per_sample() -> None:
     audio = b"".join(
         base64.b64decode(e["delta"]) for e in events if e["type"] == harness.name("response.output_audio.delta")
     )
-    assert abs(len(audio) - 360 * 8) <= 8  # 360 ms at 8 kHz, within one ms of resampler latency
+    assert abs(len(audio) - 340 * 8) <= 8  # 340 ms at 8 kHz, within one ms of resampler latency
     response = only(events, "response.done")["response"]
     if harness.ga:
         assert response["audio"]["output"]["format"] == {"type": "audio/pcmu"}
@@ -159,7 +161,7 @@ async def test_long_answers_are_spoken_clause_by_clause() -> None:
     transcript_deltas = [
         e["delta"] for e in events if e["type"] == harness.name("response.output_audio_transcript.delta")
     ]
-    assert transcript_deltas == ["Paris is the capital of France.", " It is known for the Eiffel Tower."]
+    assert transcript_deltas == ["Paris is the capital", " of France.", " It is known for the Eiffel Tower."]
     first_audio = types(events).index(harness.name("response.output_audio.delta"))
     assert first_audio < types(events).index(harness.name("response.output_audio_transcript.delta"), first_audio)
 
