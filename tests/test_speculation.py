@@ -17,7 +17,7 @@ import pytest
 from realtalk.engines.registry import Engines
 from realtalk.engines.scripted.llm import ScriptedLLM
 from realtalk.session.speculation import SpeculationStats
-from tests.engines import GatedLLM, RecordingLLM
+from tests.engines import GatedLLM, GatedSTT, RecordingLLM
 from tests.harness import SessionHarness, config, scripted_engines, types
 from tests.signals import chunks, encode, silence, tone
 
@@ -128,3 +128,15 @@ async def test_without_speculation_nothing_runs_before_the_turn_ends() -> None:
     await harness.start()
     await speak(harness, np.concatenate([silence(500), tone(800), silence(400)]))
     assert llm.requests == []
+
+
+async def test_a_turn_that_ends_before_its_words_are_known_still_uses_the_speculation() -> None:
+    stt, llm, stats = GatedSTT("Hello."), RecordingLLM(ScriptedLLM()), SpeculationStats()
+    harness = speculating(scripted_engines(stt=stt, llm=llm), stats, modality="text")
+    await harness.start()
+    await speak(harness, ONE_SENTENCE)  # the turn ends while the recognizer is still at work
+    assert harness.of(harness.drain(), "input_audio_buffer.speech_stopped")
+    stt.gate.set()
+    await harness.until("response.done")
+    assert (stats.used, stats.stale, len(llm.requests)) == (1, 0, 1)
+    assert [m.content for m in llm.requests[0].messages[1:]] == ["Hello."]  # the turn's words, once

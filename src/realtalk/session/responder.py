@@ -160,13 +160,21 @@ class Responder:
         conversation = self._conversation if in_conversation else None
         return ResponsePlan(response, request, config.output.speed, conversation, parallel, speculation)
 
-    async def speculative_request(self, config: SessionConfig, words: str) -> LLMRequest:
-        """The request a default response would make if the user's turn, just said, were `words`."""
-        said = Item("speculative", "message", "completed", "user", [Content("input_audio", transcript=words)])
-        request, _ = await self._request(
-            _Asked.of(ResponseOverrides(), config), [*self._conversation_context(), said], config
-        )
-        return request
+    def speculative_request(self, config: SessionConfig) -> Callable[[str], Awaitable[LLMRequest]]:
+        """The request a default response would make if the turn being spoken now ended as `words`.
+
+        The conversation is read now, at the pause: by the time the words are known the turn may have
+        ended and its own item joined the conversation, which must not then be read twice.
+        """
+        before = self._conversation_context()
+        asked = _Asked.of(ResponseOverrides(), config)
+
+        async def request_for(words: str) -> LLMRequest:
+            said = Item("speculative", "message", "completed", "user", [Content("input_audio", transcript=words)])
+            request, _ = await self._request(asked, [*before, said], config)
+            return request
+
+        return request_for
 
     async def _request(self, asked: _Asked, items: list[Item], config: SessionConfig) -> tuple[LLMRequest, set[str]]:
         """The LLM request for `items`, fitted to the engine's window; also the items truncation left out."""

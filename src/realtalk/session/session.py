@@ -282,7 +282,7 @@ class RealtimeSession:
         await self._speculator.start(
             pause_ms,
             lambda: self.input.listen(heard, self.input.heard_rate),
-            (lambda words: self.responder.speculative_request(config, words)) if answer else None,
+            self.responder.speculative_request(config) if answer else None,
             config.output.voice,
             config.output.speed,
         )
