@@ -4,7 +4,7 @@ It lives with the engines because it is how text is fed to any TTS engine: a rea
 `/v1/audio/speech` both cut their text here, and neither needs to know about the other.
 
 The first audio of an answer waits for its whole first chunk to be synthesized, so the first chunk is
-cut after about three words, or at a clause end if one comes sooner. Each later chunk is synthesized
+cut after about two words, or at a clause end if one comes sooner. Each later chunk is synthesized
 while the audio before it plays. Kokoro on two idle cores takes about 0.1 s plus a quarter of the audio's
 length (twice or three times that on a busy machine), so a chunk up to twice as long as all the text
 before it is ready in time on idle cores, and mostly on busy ones; chunks thus grow toward whole clauses,
@@ -25,7 +25,7 @@ _LEANING = frozenset(
     {"a", "an", "the", "of", "to", "in", "on", "at", "by", "for", "from", "with", "into", "about", "as", "than"}
     | {"and", "or", "but", "nor", "if", "is", "are", "was", "were", "my", "your", "his", "her", "its", "our", "their"}
 )
-FIRST_CHARS = 16  # the first chunk is cut at the first word boundary past this: about three words, 1 s of speech
+FIRST_CHARS = 10  # the first chunk is cut at the first word boundary past this: about two words, 0.7 s of speech
 MIN_CHARS = 12  # a later clause shorter than this joins the next one: a pause after every few words sounds halting
 MAX_CHARS = 70  # a clause that runs on is cut at a word boundary, so speech need not wait for its end
 GROWTH = 2  # a later chunk may be this many times as long as all the text before it (or as FIRST_CHARS)
