@@ -35,6 +35,11 @@ STAGES = {
     "response_done": "response.done",
 }
 WATERFALL_MODE = "embedded-server_vad"
+SPECULATED = [  # the server's speculative work: (label, from, to)
+    ("server: transcribe the turn so far", "speculation_paused", "speculation_transcribed"),
+    ("server: LLM request to first words", "speculation_requested", "speculation_first_words"),
+    ("server: synthesize the first chunk", "speculation_speech_started", "speculation_first_speech"),
+]
 WATERFALL = {
     "speech_stopped": "silence window (speech_stopped)",
     "transcribed": "transcript",
@@ -99,9 +104,10 @@ class ModeRun:
         }
 
 
-async def one_turn(url: str, utterance: Utterance, mode: Mode) -> dict[str, float]:
-    """Milliseconds from the end of speech to each stage (NaN when a stage never came). Silence follows the
-    question until the answer is done, as from a microphone left open."""
+async def one_turn(url: str, utterance: Utterance, mode: Mode) -> tuple[dict[str, float], float]:
+    """Milliseconds from the end of speech to each stage (NaN when a stage never came), and when speech ended
+    (perf_counter seconds). Silence follows the question until the answer is done, as from a microphone left
+    open."""
     audio = np.concatenate([client.silence(LEAD_MS), utterance.speech, client.silence(TAIL_MS)])
     events = client.frames(audio, CHUNK_MS, FORMATS[mode.audio_format])
     connection = await client.open_session(url, mode.session())
@@ -114,10 +120,23 @@ async def one_turn(url: str, utterance: Utterance, mode: Mode) -> dict[str, floa
         listener.cancel()
         await connection.close()
     end_of_speech = timeline.started + (LEAD_MS / 1000 + utterance.seconds)
-    return {
+    stages = {
         stage: (timeline.first[event] - end_of_speech) * 1000 if event in timeline.first else float("nan")
         for stage, event in STAGES.items()
     }
+    return stages, end_of_speech
+
+
+def speculated(health: dict[str, Any], end_of_speech: float) -> dict[str, float]:
+    """When the server's speculation for the turn that ended at `end_of_speech` ran its stages, in ms after it.
+
+    The server reports them on the system's monotonic clock, which `time.perf_counter` reads in this
+    process too; the speculation is the last one used whose pause began after the speech did.
+    """
+    recent = [s for s in health.get("speculation", {}).get("recent", []) if s.get("paused", 0) > end_of_speech - 30]
+    if not recent:
+        return {}
+    return {f"speculation_{stage}": (at - end_of_speech) * 1000 for stage, at in recent[-1].items()}
 
 
 def measure(mode: Mode, utterances: list[Utterance], advance: Callable[[], object]) -> ModeRun:
@@ -125,7 +144,8 @@ def measure(mode: Mode, utterances: list[Utterance], advance: Callable[[], objec
         health, cpu = server.health(), server.cpu_seconds()
         turns = []
         for utterance in utterances:
-            turns.append(asyncio.run(one_turn(server.url, utterance, mode)))
+            stages, end_of_speech = asyncio.run(one_turn(server.url, utterance, mode))
+            turns.append({**stages, **speculated(server.health(), end_of_speech)})
             advance()
         return ModeRun(mode, turns, Speculation.between(health, server.health()), server.cpu_seconds() - cpu)
 
@@ -185,6 +205,7 @@ def plot_median_turn(runs: dict[str, ModeRun], path: Path) -> Path | None:
         return None
     return plot_waterfall(
         {label: turn[stage] for stage, label in WATERFALL.items()},
+        [(label, turn[start], turn[end]) for label, start, end in SPECULATED if start in turn and end in turn],
         f"{name}: the median turn (by first audio)",
         "ms after the end of speech",
         path,

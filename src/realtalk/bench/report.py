@@ -125,19 +125,34 @@ def plot_bars(labels: Sequence[str], values: Sequence[float], title: str, xlabel
     return path
 
 
-def plot_waterfall(stages: dict[str, float], title: str, xlabel: str, path: Path) -> Path:
-    """One bar per stage, in the order they happened, each from the stage before it (the first from 0) to its
-    own time: the bars' lengths show where the time went. Labelled with the time and the step."""
+def plot_waterfall(
+    stages: dict[str, float], spans: list[tuple[str, float, float]], title: str, xlabel: str, path: Path
+) -> Path:
+    """The server's own stages first, as bars from when each began to when it ended (`spans`); then one bar
+    per observed stage, in the order they happened, each from the stage before it (the first from 0) to its
+    own time: together they show what ran when, and where the time went. Labelled with the time."""
     happened = sorted((at, label) for label, at in stages.items() if not np.isnan(at))
     with _figure(path, title, xlabel, "") as axes:
+        for row, (_, began, ended) in enumerate(spans):
+            axes.barh(row, ended - began, left=began, color="tab:gray")
+            axes.annotate(
+                f"{began:.0f} to {ended:.0f} ms",
+                (ended, row),
+                xytext=(4, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=8,
+            )
         start = 0.0
-        for row, (at, _) in enumerate(happened):
+        for row, (at, _) in enumerate(happened, start=len(spans)):
             axes.barh(row, at - start, left=start)
             text = f"{at:.0f} ms (+{at - start:.0f})"
             axes.annotate(text, (at, row), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
             start = at
-        axes.set_yticks(range(len(happened)), [label for _, label in happened])
+        labels = [label for label, _, _ in spans] + [label for _, label in happened]
+        axes.set_yticks(range(len(labels)), labels)
         axes.invert_yaxis()
         axes.axvline(0, color="black", linewidth=1)
-        axes.set_xlim(0, max(start, 1.0) * 1.3)  # room for the last label
+        earliest = min([0.0] + [began for _, began, _ in spans])
+        axes.set_xlim(earliest, max(start, 1.0) * 1.3)  # room for the last label
     return path

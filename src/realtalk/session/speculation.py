@@ -15,8 +15,10 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from realtalk.engines.base import (
     LLMEngine,
@@ -32,6 +34,7 @@ from realtalk.engines.speech_text import SentenceChunker
 
 log = logging.getLogger(__name__)
 PREPARED_CLAUSES = 2  # how much of the answer is synthesized ahead: the rest follows as it plays
+RECENT = 16  # stage timings kept of the last used speculations (for `realtalk bench latency`'s waterfall)
 
 
 @dataclass
@@ -43,8 +46,10 @@ class SpeculationStats:
     discarded: int = 0  # the voice resumed: all of it thrown away
     stale: int = 0  # used, but its answer was made for a request that changed meanwhile
     wasted_seconds: float = 0.0  # engine time spent on work thrown away
+    # when the stages of the last few used speculations ran (the system's monotonic clock, in seconds)
+    recent: deque[dict[str, float]] = field(default_factory=lambda: deque(maxlen=RECENT))
 
-    def as_dict(self) -> dict[str, float]:
+    def as_dict(self) -> dict[str, Any]:
         decided = self.used + self.discarded
         return {
             "started": self.started,
@@ -53,6 +58,7 @@ class SpeculationStats:
             "stale": self.stale,
             "hit_rate": round(self.used / decided, 3) if decided else 0.0,
             "wasted_seconds": round(self.wasted_seconds, 3),
+            "recent": [dict(stages) for stages in self.recent],
         }
 
 
@@ -71,8 +77,17 @@ class Prefetch:
     Its events are kept from the start, so whoever adopts it replays them and then follows it live.
     """
 
-    def __init__(self, request: LLMRequest, llm: LLMEngine, tts: TTSEngine, voice: str, speed: float) -> None:
+    def __init__(
+        self,
+        request: LLMRequest,
+        llm: LLMEngine,
+        tts: TTSEngine,
+        voice: str,
+        speed: float,
+        stages: dict[str, float] | None = None,
+    ) -> None:
         self.request = request
+        self._stages = stages if stages is not None else {}
         self._tts, self._voice, self._speed = tts, voice, speed
         self._events: list[LLMEvent | BaseException] = []
         self._grown = asyncio.Event()
@@ -91,6 +106,8 @@ class Prefetch:
         try:
             async for event in llm.stream(self.request):
                 self._keep(event)
+                if isinstance(event, TextDelta):
+                    self._stages.setdefault("first_words", time.perf_counter())
                 if isinstance(event, TextDelta) and spoken < PREPARED_CLAUSES:
                     for clause in chunker.push(event.text)[: PREPARED_CLAUSES - spoken]:
                         spoken += 1
@@ -115,6 +132,7 @@ class Prefetch:
                 continue
             entry = self._clauses[text] = _Clause()
             started = time.perf_counter()
+            self._stages.setdefault("speech_started", started)
             try:
                 async for samples in self._tts.synthesize(text, voice=self._voice, speed=self._speed):
                     entry.chunks.append(samples)
@@ -123,6 +141,7 @@ class Prefetch:
                 entry.done = True
                 entry.grown.set()
                 self.busy_seconds += time.perf_counter() - started
+                self._stages.setdefault("first_speech", time.perf_counter())
 
     async def events(self) -> AsyncIterator[LLMEvent]:
         """Every LLM event of the request, from the first: what was kept, then live as it comes."""
@@ -185,6 +204,7 @@ class Speculation:
         self.pause_ms = pause_ms
         self.busy_seconds = 0.0
         self._stats = stats
+        self.stages: dict[str, float] = {"paused": time.perf_counter()}  # when each stage began or ended
         stats.started += 1
         self._prefetch: Prefetch | None = None
         self._llm, self._tts, self._voice, self._speed = llm, tts, voice, speed
@@ -198,12 +218,15 @@ class Speculation:
         try:
             return [result async for result in results]
         finally:
-            self.busy_seconds += time.perf_counter() - started
+            self.stages["transcribed"] = time.perf_counter()
+            self.busy_seconds += self.stages["transcribed"] - started
 
     async def _prepare(self, request_for: RequestFor) -> None:
         final = next((r for r in await self.transcript if isinstance(r, TranscriptFinal)), None)
         if final is not None:
-            self._prefetch = Prefetch(await request_for(final.text), self._llm, self._tts, self._voice, self._speed)
+            request = await request_for(final.text)
+            self.stages["requested"] = time.perf_counter()
+            self._prefetch = Prefetch(request, self._llm, self._tts, self._voice, self._speed, self.stages)
 
     async def text(self) -> str:
         """The words of the turn so far (empty if the recognizer failed)."""
@@ -216,6 +239,7 @@ class Speculation:
     def use(self) -> None:
         """The turn ended at this pause: its transcript (and answer, if the request matches) will be used."""
         self._stats.used += 1
+        self._stats.recent.append(self.stages)  # the same dict: stages still to come show up there too
 
     async def take(self, request: LLMRequest) -> Prefetch | None:
         """The prefetched answer if it was made for exactly `request` (the response then owns it), else None."""
