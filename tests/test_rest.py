@@ -45,6 +45,22 @@ async def test_healthz_reports_ok(client: httpx.AsyncClient) -> None:
     assert response.status_code == 200 and response.json()["status"] == "ok"
 
 
+async def test_healthz_counts_speculation_unless_it_is_off(client: httpx.AsyncClient) -> None:
+    speculation = (await client.get("/healthz")).json()["speculation"]
+    assert speculation == {
+        "started": 0,
+        "used": 0,
+        "discarded": 0,
+        "stale": 0,
+        "hit_rate": 0.0,
+        "wasted_seconds": 0.0,
+        "recent": [],
+    }
+    app = create_app(Settings(engines="scripted", speculate=False))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://realtalk") as off:
+        assert "speculation" not in (await off.get("/healthz")).json()
+
+
 async def test_minting_returns_the_effective_session_and_a_client_secret() -> None:
     http, clock = client_for()
     async with http:

@@ -66,6 +66,9 @@ async def test_a_used_speculation_gives_the_same_events_and_audio_with_one_llm_r
     assert len(fast_llm.requests) == 1  # the speculative request was the response's request
     assert fast_llm.requests[0] == plain_llm.requests[0]
     assert (stats.started, stats.used, stats.discarded, stats.stale) == (1, 1, 0, 0)
+    stages = stats.as_dict()["recent"][0]
+    order = ["paused", "transcribed", "requested", "first_words", "speech_started", "first_speech"]
+    assert sorted(stages, key=stages.__getitem__) == order  # when each stage ran, in the order it must
 
 
 async def test_speech_that_pauses_and_resumes_is_one_turn_and_the_dropped_speculation_leaves_no_trace() -> None:
