@@ -147,10 +147,6 @@ class InputPipeline:
         """The sample rate of the heard stream (the VAD's)."""
         return self._vad.sample_rate
 
-    @property
-    def speaking(self) -> bool:
-        return self._detector is not None and self._detector.speaking
-
     # --- audio in ----------------------------------------------------------------------------------
 
     async def append(self, audio: bytes) -> None:
@@ -170,7 +166,7 @@ class InputPipeline:
             self._drop_before(detector.position_ms - detector.config.prefix_padding_ms)
             await self._check_idle(detector)
 
-    async def _on_turn_event(self, event: TurnEvent | None) -> None:
+    async def _on_turn_event(self, event: TurnEvent) -> None:
         match event:
             case SpeechStart(onset_ms=onset):
                 assert self._detector is not None

@@ -164,8 +164,8 @@ class RealtimeSession:
     async def _route(self, event: ce.ClientEvent) -> None:
         match event:
             case ce.UpdateSession(patch=patch):
-                await self._speculator.drop()  # it was made for the settings before this update
                 await self._update(patch)
+                await self._speculator.drop()  # it was made for the settings before this update
             case ce.AppendInputAudio(audio=audio):
                 await self.input.append(audio)
             case ce.CommitInputAudio():

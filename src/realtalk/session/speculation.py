@@ -228,14 +228,6 @@ class Speculation:
             self.stages["requested"] = time.perf_counter()
             self._prefetch = Prefetch(request, self._llm, self._tts, self._voice, self._speed, self.stages)
 
-    async def text(self) -> str:
-        """The words of the turn so far (empty if the recognizer failed)."""
-        try:
-            results = await asyncio.shield(self.transcript)
-        except Exception:
-            return ""
-        return next((r.text for r in results if isinstance(r, TranscriptFinal)), "")
-
     def use(self) -> None:
         """The turn ended at this pause: its transcript (and answer, if the request matches) will be used."""
         self._stats.used += 1
