@@ -27,6 +27,7 @@ from realtalk.protocol.wire import Dialect
 from realtalk.server.auth import Authenticator, AuthError, Principal, bearer_token, subprotocol_token
 from realtalk.server.errors import error_response, protocol_error_response
 from realtalk.server.openai_api import add_openai_routes
+from realtalk.server.playground import add_playground_routes
 from realtalk.server.secrets import InMemorySecretStore, SecretStore, StoredSecret
 from realtalk.server.sessions import SessionRegistry
 from realtalk.session.session import RealtimeSession, SessionLimits
@@ -103,6 +104,7 @@ def create_app(
         return await mint(request, ga_rest.client_secret_request, ga_rest.client_secret_response, ga_rest.param)
 
     add_openai_routes(app, engines, auth, settings)
+    add_playground_routes(app, settings)
 
     @app.websocket("/v1/realtime")
     async def realtime(websocket: WebSocket) -> None:
