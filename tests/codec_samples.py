@@ -46,6 +46,7 @@ SAMPLES: dict[type[Any], ev.ServerEvent] = {
     ev.ItemDone: ev.ItemDone(SPOKEN, "item_u"),
     ev.ItemRetrieved: ev.ItemRetrieved(HEARD),
     ev.ItemTruncated: ev.ItemTruncated("item_a", 0, 120),
+    ev.OutputAudioBuffer: ev.OutputAudioBuffer("resp_a", "started"),
     ev.ItemDeleted: ev.ItemDeleted("item_a"),
     ev.InputAudioCommitted: ev.InputAudioCommitted("item_u", None),
     ev.InputAudioCleared: ev.InputAudioCleared(),

@@ -14,17 +14,19 @@ from fastapi import FastAPI
 class LiveServer:
     def __init__(self, app: FastAPI) -> None:
         self.app = app
-        self.loop: asyncio.AbstractEventLoop | None = None
-
-        def remember_loop() -> None:
-            self.loop = asyncio.get_running_loop()
-
-        app.router.on_startup.append(remember_loop)
+        self.loop = asyncio.new_event_loop()
         config = uvicorn.Config(
             app, host="127.0.0.1", port=0, log_level="warning", ws_max_size=128 * 2**20, lifespan="on"
         )
         self.server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self.server.run, daemon=True)
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_until_complete(self.server.serve())
+        finally:
+            self.loop.close()
 
     def __enter__(self) -> LiveServer:
         self._thread.start()
@@ -54,7 +56,6 @@ class LiveServer:
 
     def call(self, fn: Any) -> Any:
         """Run `fn()` on the server's event loop and return its result (to inspect live state)."""
-        assert self.loop is not None
 
         async def run() -> Any:
             return fn()

@@ -81,6 +81,22 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="prepare each turn's answer while the silence window runs (REALTALK_SPECULATE, default on)",
     )
+    serve.add_argument(
+        "--ice-server",
+        action="append",
+        dest="ice_servers",
+        metavar="URL",
+        help="STUN/TURN server for WebRTC calls, repeatable: stun:host:3478, turn:host:3478 (REALTALK_ICE_SERVERS)",
+    )
+    serve.add_argument("--ice-username", help="TURN username (REALTALK_ICE_USERNAME)")
+    serve.add_argument("--ice-credential", help="TURN password (REALTALK_ICE_CREDENTIAL)")
+    serve.add_argument(
+        "--webrtc-host-ip",
+        action="append",
+        dest="webrtc_host_ip",
+        metavar="ADDRESS",
+        help="offer only this address as a WebRTC host candidate, repeatable (default: every interface)",
+    )
     bench = commands.add_parser("bench", help="measure latency, capacity and throughput; writes JSON, Markdown, PNG")
     bench.add_argument("which", choices=["latency", "capacity", "micro", "all"])
     bench.add_argument("--out", default="bench/results", help="folder for the results (bench/results)")

@@ -58,10 +58,18 @@ class Settings(BaseSettings):
     max_event_mb: float = Field(24.0, gt=0, description="largest client event accepted, in MiB")
     max_connections: int = Field(1000, ge=1)
     speculate: bool = Field(True, description="prepare each turn's answer during the silence window")
+    ice_servers: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="STUN/TURN servers for WebRTC calls (stun:host:3478, turn:host:3478)"
+    )
+    ice_username: str | None = Field(None, description="TURN username, for every turn: server")
+    ice_credential: str | None = Field(None, description="TURN password, for every turn: server")
+    webrtc_host_ip: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="addresses offered as WebRTC host candidates; none = every interface"
+    )
 
-    @field_validator("api_key", mode="before")
+    @field_validator("api_key", "ice_servers", "webrtc_host_ip", mode="before")
     @classmethod
-    def _split_keys(cls, value: Any) -> Any:
+    def _split_list(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [key.strip() for key in value.split(",") if key.strip()]
         return value

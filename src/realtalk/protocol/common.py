@@ -504,6 +504,7 @@ SHARED_ENCODERS: dict[type[Any], Render] = {
         "audio_end_ms": e.audio_end_ms,
     },
     ev.ItemDeleted: lambda e: {"type": "conversation.item.deleted", "item_id": e.item_id},
+    ev.OutputAudioBuffer: lambda e: {"type": f"output_audio_buffer.{e.state}", "response_id": e.response_id},
     ev.InputAudioCommitted: lambda e: {
         "type": "input_audio_buffer.committed",
         "previous_item_id": e.previous_item_id,

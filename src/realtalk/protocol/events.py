@@ -129,6 +129,15 @@ class ItemRetrieved:
 
 
 @dataclass
+class OutputAudioBuffer:
+    """Where a server-played answer stands (WebRTC, phone): it `started` playing, `stopped` (all of it
+    was heard) or was `cleared` (cut off by the caller's speech or by `output_audio_buffer.clear`)."""
+
+    response_id: str
+    state: Literal["started", "stopped", "cleared"]
+
+
+@dataclass
 class ItemTruncated:
     item_id: str
     content_index: int
@@ -301,6 +310,7 @@ ServerEvent = (
     | ItemRetrieved
     | ItemTruncated
     | ItemDeleted
+    | OutputAudioBuffer
     | InputAudioCommitted
     | InputAudioCleared
     | SpeechStarted

@@ -27,6 +27,11 @@ def call_id() -> str:
     return new_id("call")
 
 
+def rtc_call_id() -> str:
+    """A WebRTC call (`/v1/realtime/calls`), as OpenAI names them; not a function call's `call_id`."""
+    return new_id("rtc")
+
+
 def session_id() -> str:
     return new_id("sess")
 

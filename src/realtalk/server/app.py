@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import orjson
@@ -19,19 +20,22 @@ from realtalk.protocol import events as ev
 from realtalk.protocol import ids
 from realtalk.protocol.beta import BetaDialect
 from realtalk.protocol.beta import rest as beta_rest
-from realtalk.protocol.config import SessionConfig, SessionPatch
-from realtalk.protocol.errors import FieldPath, ProtocolError, validated
+from realtalk.protocol.config import SessionConfig
+from realtalk.protocol.errors import FieldPath, ProtocolError
 from realtalk.protocol.ga import GADialect
 from realtalk.protocol.ga import rest as ga_rest
 from realtalk.protocol.wire import Dialect
-from realtalk.server.auth import Authenticator, AuthError, Principal, bearer_token, subprotocol_token
-from realtalk.server.errors import error_response, protocol_error_response
+from realtalk.server.auth import Authenticator, AuthError, bearer_token, subprotocol_token
+from realtalk.server.calls import CallRegistry, add_call_routes
+from realtalk.server.errors import NotFound, error_response, protocol_error_response
 from realtalk.server.openai_api import add_openai_routes
 from realtalk.server.playground import add_playground_routes
 from realtalk.server.secrets import InMemorySecretStore, SecretStore, StoredSecret
+from realtalk.server.session_defaults import initial_config, session_defaults
 from realtalk.server.sessions import SessionRegistry
 from realtalk.session.session import RealtimeSession, SessionLimits
 from realtalk.session.speculation import SpeculationStats
+from realtalk.transports.webrtc.ice import IceSettings, offer_host_addresses
 from realtalk.transports.websocket import WebSocketTransport
 
 log = logging.getLogger(__name__)
@@ -51,10 +55,20 @@ def create_app(
     registry = SessionRegistry(settings.max_connections)
     speculation = SpeculationStats() if settings.speculate else None
     limits = SessionLimits(max_session_seconds=settings.max_session_minutes * 60)
-    app = FastAPI(title="realtalk", version=__version__, docs_url=None, redoc_url=None)
+    calls = CallRegistry()
+    ice = IceSettings(settings.ice_servers, settings.ice_username, settings.ice_credential, settings.webrtc_host_ip)
+    offer_host_addresses(ice.host_addresses)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await calls.close()
+
+    app = FastAPI(title="realtalk", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.settings = settings
     app.state.engines = engines
     app.state.sessions = registry
+    app.state.calls = calls
     app.state.auth = auth
 
     @app.exception_handler(HTTPException)
@@ -64,12 +78,13 @@ def create_app(
 
     @app.exception_handler(ProtocolError)
     async def _protocol_error(request: Request, exc: ProtocolError) -> JSONResponse:
-        return protocol_error_response(exc, 401 if isinstance(exc, AuthError) else 400)
+        status = 401 if isinstance(exc, AuthError) else 404 if isinstance(exc, NotFound) else 400
+        return protocol_error_response(exc, status)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:
         stats = {"speculation": speculation.as_dict()} if speculation is not None else {}
-        return {"status": "ok", "version": __version__, "sessions": len(registry), **stats}
+        return {"status": "ok", "version": __version__, "sessions": len(registry), "calls": len(calls), **stats}
 
     async def mint(
         request: Request,
@@ -81,7 +96,7 @@ def create_app(
         auth.require_api_key(bearer_token(request.headers))
         body = await _json_body(request)
         try:
-            config, seconds = decode(body, _defaults(settings))
+            config, seconds = decode(body, session_defaults(settings))
         except ProtocolError as exc:
             return protocol_error_response(exc, 400, name=name)
         secret = ids.ephemeral_key()
@@ -105,14 +120,29 @@ def create_app(
 
     add_openai_routes(app, engines, auth, settings)
     add_playground_routes(app, settings)
+    add_call_routes(
+        app,
+        settings=settings,
+        engines=engines,
+        auth=auth,
+        sessions=registry,
+        calls=calls,
+        clock=clock,
+        limits=limits,
+        speculation=speculation,
+        ice=ice,
+    )
 
     @app.websocket("/v1/realtime")
     async def realtime(websocket: WebSocket) -> None:
         offered = list(websocket.scope.get("subprotocols", []))
         token = bearer_token(websocket.headers) or subprotocol_token(offered)
+        if "call_id" in websocket.query_params:
+            await sideband(websocket, websocket.query_params["call_id"], token, offered)
+            return
         try:
             principal = await auth.for_session(token)
-            config = _initial_config(principal, websocket.query_params, settings)
+            config = initial_config(principal, websocket.query_params, settings)
         except ProtocolError as exc:
             await _deny(websocket, exc, 401 if isinstance(exc, AuthError) else 400)
             return
@@ -136,6 +166,20 @@ def create_app(
         finally:
             registry.remove(session)
 
+    async def sideband(websocket: WebSocket, call_id: str, token: str | None, offered: list[str]) -> None:
+        """A server's WebSocket into a live call: it sees the call's events and may act on its session."""
+        try:
+            auth.require_api_key(token)
+            call = calls.get(call_id)
+            if call is None:
+                raise NotFound(f"No live call with id '{call_id[:64]}'.", code="call_not_found")
+        except ProtocolError as exc:
+            await _deny(websocket, exc, 401 if isinstance(exc, AuthError) else 404)
+            return
+        await websocket.accept(subprotocol="realtime" if "realtime" in offered else None)
+        transport = WebSocketTransport(websocket, select_dialect(websocket.headers, offered), settings.max_event_bytes)
+        await transport.join(call.session, call.listen_in, call.ended)
+
     return app
 
 
@@ -157,28 +201,6 @@ async def _json_body(request: Request) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ProtocolError("The request body must be a JSON object.", code="invalid_type")
     return data
-
-
-def _defaults(settings: Settings, model: str | None = None) -> SessionConfig:
-    """The server's configured model (or the one a URL names) and instructions, for what the client leaves out."""
-    defaults: dict[str, Any] = {"model": model or settings.default_model}
-    if settings.instructions is not None:
-        defaults["instructions"] = settings.instructions
-    return validated(SessionConfig, defaults)
-
-
-def _initial_config(principal: Principal, query: Mapping[str, str], settings: Settings) -> SessionConfig:
-    """A minted secret's configuration, else the server defaults for the kind of session the URL asks for."""
-    if principal.secret is not None:
-        return SessionConfig.model_validate(principal.secret.config)
-    intent = query.get("intent")
-    if intent == "transcription":
-        return _defaults(settings).patched(SessionPatch("transcription", {("type",): "transcription"}))
-    if intent is not None:
-        raise ProtocolError(
-            f"Invalid value: '{intent[:40]}'. The only intent is 'transcription'.", code="invalid_value", param="intent"
-        )
-    return _defaults(settings, query.get("model"))
 
 
 async def _deny(websocket: WebSocket, exc: ProtocolError, status: int) -> None:

@@ -21,3 +21,7 @@ def protocol_error_response(
     """The error as a REST answer; `name` spells a core field path as the request's dialect does."""
     message, param = exc.rendered(name)
     return error_response(status, message, type=exc.type, param=param, code=exc.code)
+
+
+class NotFound(ProtocolError):
+    """A REST path names something that does not exist (a call that ended): answered 404."""

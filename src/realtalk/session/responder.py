@@ -22,7 +22,7 @@ from realtalk.protocol.items import Content, Item, ItemParam
 from realtalk.session.context import chat_messages, fitted, function_specs, tool_choice_spec
 from realtalk.session.conversation import ConversationStore
 from realtalk.session.rate_limits import RateLimiter
-from realtalk.session.response import ResponsePlan, ResponseRun
+from realtalk.session.response import CancelReason, ResponsePlan, ResponseRun
 from realtalk.session.speculation import Speculation
 
 
@@ -100,7 +100,7 @@ class Responder:
         run.cancel("client_cancelled")
         await run.wait()
 
-    async def interrupt(self, announce: Callable[[], Awaitable[None]]) -> None:
+    async def interrupt(self, announce: Callable[[], Awaitable[None]], reason: CancelReason) -> None:
         """Barge-in: silence the default response at once, `announce` the speech, then cancel it."""
         run = self.default
         if run is None:
@@ -108,7 +108,7 @@ class Responder:
             return
         run.mute()  # not one more delta of it after the announcement
         await announce()
-        run.cancel("turn_detected")
+        run.cancel(reason)
         await run.wait()
 
     def tasks(self) -> list[asyncio.Task[None]]:

@@ -30,9 +30,10 @@ from realtalk.protocol.errors import PARAM, ProtocolError
 from realtalk.protocol.items import Content, Item
 from realtalk.session.conversation import ConversationStore
 from realtalk.session.input_pipeline import InputPipeline, TurnAudio
+from realtalk.session.playback import Heard, Playback
 from realtalk.session.rate_limits import RateLimiter
 from realtalk.session.responder import Responder, ResponderHooks
-from realtalk.session.response import ResponseRun
+from realtalk.session.response import CancelReason, ResponseRun
 from realtalk.session.speculation import Speculation, SpeculationStats, Speculator
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class RealtimeSession:
         self.created_at = clock.now()
         self.expired = asyncio.Event()
         self._sink = emit  # where server events go: given now, or by a transport through `attach`
+        self._playback: Playback | None = None  # set when the transport plays the answer itself
         self._lock = asyncio.Lock()
         self._turn_item_id: str | None = None
         self._audio_sent = False
@@ -101,9 +103,14 @@ class RealtimeSession:
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
-    def attach(self, emit: ev.Emit) -> None:
-        """Connect a built session to its transport's outbox (WebSocket, WebRTC data channel, phone bridge)."""
+    def attach(self, emit: ev.Emit, playback: Playback | None = None) -> None:
+        """Connect a built session to its transport's outbox (WebSocket, WebRTC data channel, phone bridge).
+
+        A transport that plays the answer itself passes its `playback`: a barge-in then clears it and
+        keeps in the conversation only what the listener heard.
+        """
         self._sink = emit
+        self._playback = playback
 
     async def _emit(self, event: ev.ServerEvent) -> None:
         if self._sink is None:
@@ -180,12 +187,14 @@ class RealtimeSession:
                 await self._speculator.drop()
                 await self._emit(ev.InputAudioCleared())
             case ce.ClearOutputAudio():
-                raise ProtocolError(
-                    "output_audio_buffer.clear applies to WebRTC and SIP connections only; over a "
-                    "WebSocket the client owns playback (use response.cancel).",
-                    code="unsupported_event",
-                    path=("type",),
-                )
+                if self._playback is None:
+                    raise ProtocolError(
+                        "output_audio_buffer.clear applies to WebRTC and SIP connections only; over a "
+                        "WebSocket the client owns playback (use response.cancel).",
+                        code="unsupported_event",
+                        path=("type",),
+                    )
+                await self._cut_off("client_cancelled", None)
             case ce.CreateItem():
                 await self._create_item(event)
             case ce.RetrieveItem(item_id=item_id):
@@ -271,9 +280,28 @@ class RealtimeSession:
         started = ev.SpeechStarted(round(start_ms), item_id)
         td = self.config.input.turn_detection
         if td is not None and td.interrupt_response:
-            await self.responder.interrupt(lambda: self._emit(started))
+            await self._cut_off("turn_detected", started)
         else:
             await self._emit(started)
+
+    async def _cut_off(self, reason: CancelReason, announcement: ev.SpeechStarted | None) -> None:
+        """Silence the answer: `announcement` first, then the playback cleared, then the response cancelled.
+
+        What the listener heard of the part being played is all the conversation keeps of it.
+        """
+        heard: Heard | None = None
+
+        async def announce() -> None:
+            nonlocal heard
+            if announcement is not None:
+                await self._emit(announcement)
+            if self._playback is not None:
+                heard = await self._playback.clear()
+
+        await self.responder.interrupt(announce, reason)
+        if heard is not None and heard.item_id in self.conversation:
+            self.conversation.truncate(heard.item_id, heard.content_index, heard.audio_end_ms)
+            await self._emit(ev.ItemTruncated(heard.item_id, heard.content_index, heard.audio_end_ms))
 
     async def turn_paused(self, pause_ms: float, heard: Int16Array) -> None:
         """The voice stopped: prepare this turn's transcript and answer while the silence runs."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -54,6 +55,32 @@ class WebSocketTransport:
             await session.close()
             writer.cancel()
             await asyncio.gather(reader, writer, expired, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await self.websocket.close(1000)
+
+    async def join(
+        self,
+        session: RealtimeSession,
+        listen_in: Callable[[ev.Emit], Callable[[], None]],
+        ended: asyncio.Event,
+    ) -> None:
+        """Sideband: take part in a session another transport owns (a WebRTC call) until either ends.
+
+        The socket sees `session.created` (the session as it is now), then every event of the call, and
+        may send any client event; closing it leaves the call running.
+        """
+        stop = listen_in(self.emit)
+        writer = asyncio.create_task(self._write(), name=f"sideband writer {session.id}")
+        reader = asyncio.create_task(self._read(session), name=f"sideband reader {session.id}")
+        over = asyncio.create_task(ended.wait())
+        try:
+            await self.emit(ev.SessionCreated(session.info()))
+            await asyncio.wait({reader, writer, over}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop()
+            for task in (reader, writer, over):
+                task.cancel()
+            await asyncio.gather(reader, writer, over, return_exceptions=True)
             with contextlib.suppress(Exception):
                 await self.websocket.close(1000)
 

@@ -12,7 +12,7 @@ from realtalk.protocol.events import SessionInfo
 from realtalk.protocol.ga.params import param
 from realtalk.protocol.ga.session import session_object, session_patch
 
-__all__ = ["client_secret_request", "client_secret_response", "param"]
+__all__ = ["call_session", "client_secret_request", "client_secret_response", "param"]
 
 
 class _Lifetime(SecretLifetime):
@@ -33,6 +33,11 @@ def client_secret_request(body: dict[str, Any], defaults: SessionConfig) -> tupl
     """
     request = wire_validated(_Request, body)
     return minted(defaults, session_patch(request.session)), request.expires_after.seconds
+
+
+def call_session(session: Any, defaults: SessionConfig) -> SessionConfig:
+    """The `session` part of a `/v1/realtime/calls` form: a GA session over the server's defaults."""
+    return minted(defaults, session_patch(session))
 
 
 def client_secret_response(info: SessionInfo, secret: str) -> dict[str, Any]:

@@ -1,0 +1,204 @@
+"""WebRTC calls over HTTP: `POST /v1/realtime/calls` (an SDP offer in, the answer out) and call control.
+
+A browser posts its offer with an ephemeral key (the key's session config applies) or an API key; a
+server posts a `multipart/form-data` form with the offer and a GA `session` object, with an API key.
+The call then lives on its own (`WebRTCCall.run`) until hangup, the peer leaving, or session expiry.
+A sideband WebSocket (`/v1/realtime?call_id=…`, `CallRegistry.get`) can listen in and act on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from starlette.datastructures import UploadFile
+
+from realtalk.clock import Clock
+from realtalk.config import Settings
+from realtalk.engines.registry import Engines
+from realtalk.protocol import ids
+from realtalk.protocol.config import SessionConfig
+from realtalk.protocol.errors import ProtocolError
+from realtalk.protocol.ga import GADialect
+from realtalk.protocol.ga import rest as ga_rest
+from realtalk.server.auth import Authenticator, AuthError, bearer_token
+from realtalk.server.errors import NotFound, error_response, protocol_error_response
+from realtalk.server.session_defaults import initial_config, session_defaults
+from realtalk.server.sessions import SessionRegistry
+from realtalk.session.session import RealtimeSession, SessionLimits
+from realtalk.session.speculation import SpeculationStats
+from realtalk.transports.webrtc.call import WebRTCCall
+from realtalk.transports.webrtc.ice import IceSettings
+from realtalk.transports.webrtc.sdp import Offer
+
+SIP_ONLY = "accept", "reject", "refer"
+
+
+@dataclass
+class _Live:
+    call: WebRTCCall
+    task: asyncio.Task[None]
+    token: str | None  # the ephemeral key that opened it: it may also hang it up
+
+
+class CallRegistry:
+    """The calls this process is serving, by id; each runs in its own task until it ends."""
+
+    def __init__(self) -> None:
+        self._calls: dict[str, _Live] = {}
+
+    def __len__(self) -> int:
+        return len(self._calls)
+
+    def get(self, call_id: str) -> WebRTCCall | None:
+        live = self._calls.get(call_id)
+        return live.call if live is not None else None
+
+    def opened_by(self, call_id: str, token: str | None) -> bool:
+        live = self._calls.get(call_id)
+        return (
+            live is not None and token is not None and live.token is not None and hmac.compare_digest(live.token, token)
+        )
+
+    def start(self, call: WebRTCCall, token: str | None, sessions: SessionRegistry) -> None:
+        sessions.add(call.session)
+
+        async def serve() -> None:
+            try:
+                await call.run()
+            finally:
+                sessions.remove(call.session)
+                self._calls.pop(call.id, None)
+
+        self._calls[call.id] = _Live(call, asyncio.create_task(serve(), name=f"call {call.id}"), token)
+
+    async def close(self) -> None:
+        """Hang up every call and wait until each has freed what it held (server shutdown)."""
+        lives = list(self._calls.values())
+        for live in lives:
+            live.call.end("the server is shutting down")
+        await asyncio.gather(*(live.task for live in lives), return_exceptions=True)
+
+
+def add_call_routes(
+    app: FastAPI,
+    *,
+    settings: Settings,
+    engines: Engines,
+    auth: Authenticator,
+    sessions: SessionRegistry,
+    calls: CallRegistry,
+    clock: Clock,
+    limits: SessionLimits,
+    speculation: SpeculationStats | None,
+    ice: IceSettings,
+) -> None:
+    @app.post("/v1/realtime/calls")
+    async def create_call(request: Request) -> Response:
+        token = bearer_token(request.headers)
+        try:
+            config, offer = await _call_request(request, token, auth, settings)
+        except AuthError:
+            raise
+        except ProtocolError as exc:  # a field of the `session` part is named as GA names it
+            return protocol_error_response(exc, 400, name=ga_rest.param)
+        if sessions.full():
+            return error_response(
+                503, "The server is at its session capacity; try again later.", type="server_error", code="server_busy"
+            )
+        session = RealtimeSession(config=config, engines=engines, clock=clock, limits=limits, speculation=speculation)
+        call = WebRTCCall(ids.rtc_call_id(), session, GADialect(), ice, settings.max_event_bytes, time.monotonic)
+        try:
+            answer = await call.answer(offer)
+        except ProtocolError:
+            call.end("the offer was refused")
+            await call.run()  # frees the peer connection and the session at once
+            raise
+        calls.start(call, token if token and token.startswith("ek_") else None, sessions)
+        location = f"/v1/realtime/calls/{call.id}"
+        return Response(answer, status_code=201, media_type="application/sdp", headers={"Location": location})
+
+    @app.post("/v1/realtime/calls/{call_id}/hangup")
+    async def hangup(call_id: str, request: Request) -> Response:
+        call = _find(calls, call_id)
+        token = bearer_token(request.headers)
+        if not calls.opened_by(call_id, token):
+            auth.require_api_key(token)
+        call.end("hung up")
+        return Response(status_code=200)
+
+    for action in SIP_ONLY:
+
+        async def sip_only(call_id: str, request: Request, action: str = action) -> Response:
+            auth.require_api_key(bearer_token(request.headers))
+            _find(calls, call_id)
+            return error_response(
+                400,
+                f"'{action}' applies to incoming SIP calls, and realtalk has no SIP telephony yet. A WebRTC call "
+                "is answered when it is created and ends with /hangup.",
+                code="unsupported_call_action",
+            )
+
+        app.post(f"/v1/realtime/calls/{{call_id}}/{action}")(sip_only)
+
+
+async def _call_request(
+    request: Request, token: str | None, auth: Authenticator, settings: Settings
+) -> tuple[SessionConfig, Offer]:
+    """The session and offer of either form OpenAI accepts; refusals raise in its error shape."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "application/sdp":
+        principal = await auth.for_session(token)
+        return initial_config(principal, request.query_params, settings), Offer.parse(await request.body())
+    if kind == "multipart/form-data":
+        auth.require_api_key(token)
+        return await _form_request(request, settings)
+    raise ProtocolError(
+        f"Unsupported Content-Type '{kind[:60]}': post the SDP offer as application/sdp, or a multipart/form-data "
+        "form with the parts 'sdp' and 'session'.",
+        code="unsupported_content_type",
+    )
+
+
+async def _form_request(request: Request, settings: Settings) -> tuple[SessionConfig, Offer]:
+    async with request.form(max_files=2, max_fields=2) as form:
+        unknown = sorted(set(form.keys()) - {"sdp", "session"})
+        if unknown:
+            raise ProtocolError(
+                f"Unknown form part '{unknown[0][:40]}': a call takes 'sdp' and 'session'.",
+                code="unknown_parameter",
+                param=unknown[0][:40],
+            )
+        sdp = await _part(form.get("sdp"))
+        if sdp is None:
+            raise ProtocolError("Missing required parameter: 'sdp'.", code="missing_required_parameter", param="sdp")
+        session = await _part(form.get("session"))
+    defaults = session_defaults(settings)
+    if session is None:
+        return defaults, Offer.parse(sdp)
+    try:
+        body: Any = orjson.loads(session)
+    except orjson.JSONDecodeError as exc:
+        raise ProtocolError(
+            f"The 'session' part is not valid JSON: {exc}.", code="invalid_json", param="session"
+        ) from None
+    return ga_rest.call_session(body, defaults), Offer.parse(sdp)
+
+
+async def _part(value: UploadFile | str | None) -> bytes | str | None:
+    if isinstance(value, UploadFile):
+        return await value.read()
+    return value
+
+
+def _find(calls: CallRegistry, call_id: str) -> WebRTCCall:
+    call = calls.get(call_id)
+    if call is None:
+        raise NotFound(f"No live call with id '{call_id[:64]}'.", code="call_not_found")
+    return call
