@@ -11,12 +11,16 @@ import wave
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pytest
 
 from realtalk.audio.formats import Resampler
 from tests.speech import RATE, speak
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 MIC_RATE = 48_000
@@ -69,8 +73,12 @@ def spoken_wav(path: Path, *parts: str | int) -> Path:
 
 @contextmanager
 def browser_page(
-    profile: Path, microphone: Path | None = None, width: int = 1440, height: int = 900, scheme: str = "dark"
-) -> Iterator[object]:
+    profile: Path,
+    microphone: Path | None = None,
+    width: int = 1440,
+    height: int = 900,
+    scheme: Literal["dark", "light"] = "dark",
+) -> Iterator[Page]:
     """A page in a fresh headless Chromium whose microphone plays `microphone` once (then silence)."""
     from playwright.sync_api import sync_playwright
 
@@ -82,7 +90,7 @@ def browser_page(
             headless=True,
             args=chromium_args(microphone),
             viewport={"width": width, "height": height},
-            color_scheme=scheme,  # type: ignore[arg-type]
+            color_scheme=scheme,
             permissions=["microphone"],
         )
         try:

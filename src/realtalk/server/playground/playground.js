@@ -9,15 +9,11 @@
   const GET_TIME_TOOL = {
     type: "function",
     name: "get_time",
-    description: "Get the current local date and time. Use it whenever the user asks what time or day it is.",
-    parameters: {
-      type: "object",
-      properties: {
-        timezone: { type: "string", description: "An IANA time zone such as Europe/Paris; omit for the user's own." },
-      },
-      required: [],
-    },
+    description: "Get the user's current local date and time. Use it when the user asks what time or day it is.",
+    parameters: { type: "object", properties: {}, required: [] },
   };
+  // A small model may call the tool again and again: after this many rounds in one turn, ask for words.
+  const TOOL_ROUNDS = 2;
   const CONNECT_TIMEOUT_MS = 20000;
   const TURN_TIMEOUT_MS = 30000;
   const REMOTE_THRESHOLD_DB = -50; // synthesized speech: anything above this is the answer being heard
@@ -46,6 +42,7 @@
   let responding = null; // response_id in progress
   let outputPlaying = false;
   const toolOutputs = new Map(); // response_id -> [{call_id, output, row}]
+  let toolRounds = 0; // tool answers sent since the user last spoke
   let serverSession = null;
 
   // ---------- status ----------
@@ -276,7 +273,7 @@
       try {
         const resp = await fetch(`/v1/realtime/calls/${encodeURIComponent(current.callId)}/hangup`, {
           method: "POST",
-          headers: { Authorization: `Bearer ${apiKey || current.secret}` },
+          headers: { Authorization: `Bearer ${current.secret}` },
         });
         note("hangup", { status: resp.status });
         if (!resp.ok && resp.status !== 404) addSystem((await httpError(resp, "Hanging up")).message, true);
@@ -383,6 +380,7 @@
     },
     "input_audio_buffer.speech_started": (e, at) => {
       speechStartedAt = at;
+      toolRounds = 0;
       pending = null; // still talking: the last turn's answer, if any, is no longer awaited
       userMessage(e.item_id);
     },
@@ -452,7 +450,8 @@
       if (response.status === "failed" || response.status === "incomplete") {
         const details = response.status_details || {};
         const why = (details.error && details.error.message) || details.reason || "";
-        addSystem(`The response ended ${response.status}${why ? `: ${why}` : ""}.`, response.status === "failed");
+        const said = why ? `: ${why.replace(/[.\s]+$/, "")}` : "";
+        addSystem(`The response ended ${response.status}${said}.`, response.status === "failed");
       }
       answerTools(response.id);
     },
@@ -512,40 +511,20 @@
   // ---------- tools ----------
 
   function callTool(e) {
-    let args = {};
-    try {
-      args = e.arguments ? JSON.parse(e.arguments) : {};
-    } catch (_) {
-      args = {};
-    }
-    let output;
-    if (e.name === "get_time") {
-      output = currentTime(args.timezone);
-    } else {
-      output = { error: `This page has no tool named ${e.name}.` };
-    }
-    const row = addTool(e.name, e.arguments || "{}", output);
+    const output = e.name === "get_time" ? currentTime() : { error: `This page has no tool named ${e.name}.` };
+    const args = (e.arguments || "").replace(/\s+/g, "");
+    const row = addTool(e.name, args === "{}" ? "" : args, output);
     const list = toolOutputs.get(e.response_id) || [];
     list.push({ call_id: e.call_id, output: JSON.stringify(output), row });
     toolOutputs.set(e.response_id, list);
   }
 
-  function currentTime(timezone) {
+  function currentTime() {
     const now = new Date();
-    const options = { hour: "2-digit", minute: "2-digit", hour12: false };
-    let zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    if (typeof timezone === "string" && timezone) {
-      try {
-        new Intl.DateTimeFormat("en-US", { timeZone: timezone });
-        zone = timezone;
-      } catch (_) {
-        /* an unknown zone: answer in the user's own */
-      }
-    }
     return {
-      time: now.toLocaleTimeString("en-US", { ...options, timeZone: zone }),
-      date: now.toLocaleDateString("en-US", { weekday: "long", month: "long", day: "numeric", timeZone: zone }),
-      timezone: zone,
+      time: now.toLocaleTimeString("en-US", { hour: "numeric", minute: "2-digit" }),
+      date: now.toLocaleDateString("en-US", { weekday: "long", month: "long", day: "numeric", year: "numeric" }),
+      timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
     };
   }
 
@@ -556,7 +535,13 @@
     for (const { call_id, output } of list) {
       send({ type: "conversation.item.create", item: { type: "function_call_output", call_id, output } });
     }
-    send({ type: "response.create" });
+    toolRounds += 1;
+    if (toolRounds < TOOL_ROUNDS) {
+      send({ type: "response.create" });
+    } else {
+      addSystem("The model keeps calling tools: asking it to answer in words.");
+      send({ type: "response.create", response: { tool_choice: "none" } });
+    }
   }
 
   // ---------- conversation ----------
@@ -687,8 +672,8 @@
     const row = document.createElement("div");
     row.className = "tool-row";
     const code = document.createElement("code");
-    code.textContent = `${name}(${args === "{}" ? "" : args})`;
-    const result = output.error ? output.error : `${output.time}, ${output.date} (${output.timezone})`;
+    code.textContent = `${name}(${args})`;
+    const result = output.error ? output.error : `${output.time}, ${output.date}`;
     row.append("Tool call ", code, ` → ${result}`);
     append(row);
     return row;
@@ -1070,7 +1055,7 @@
     });
     window.addEventListener("pagehide", () => {
       if (call && call.callId) {
-        const headers = { Authorization: `Bearer ${apiKey || call.secret}` };
+        const headers = { Authorization: `Bearer ${call.secret}` };
         fetch(`/v1/realtime/calls/${encodeURIComponent(call.callId)}/hangup`, { method: "POST", headers, keepalive: true });
       }
     });
