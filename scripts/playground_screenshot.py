@@ -24,10 +24,10 @@ from realtalk.bench.server import serve  # noqa: E402
 CONVERSATION: list[str | int] = [
     1000,
     "What is the capital of France?",
-    5000,
-    "How many legs does a spider have?",
-    6000,
-    "Tell me a fun fact about cats.",
+    8000,
+    "What color is the sky on a clear day?",
+    9000,
+    "Can you name three fruits?",
     8000,
 ]
 QUESTIONS = sum(isinstance(part, str) for part in CONVERSATION)
