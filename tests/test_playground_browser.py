@@ -143,6 +143,46 @@ def test_the_page_asks_for_the_api_key_and_sends_it_nowhere_else(tmp_path: Path)
     assert len(call) == 2 and all(auth.startswith("Bearer ek_") for auth in call)
 
 
+@pytest.mark.timeout(120)
+def test_changes_during_a_call_go_out_as_session_updates(tmp_path: Path) -> None:
+    """Voice, turn detection, the demo tool and instructions change mid-call; a refused change is shown."""
+    microphone = spoken_wav(tmp_path / "hello.wav", 3000, "Hello there.", 3000)
+    with (
+        serve("--engines", "scripted", "--webrtc-host-ip", "127.0.0.1") as server,
+        browser_page(tmp_path / "profile", microphone) as page,
+    ):
+        page.goto(server.base + "/")
+        page.click("#connect")
+        page.wait_for_function("() => window.playground.state === 'live'", timeout=30_000)
+        page.select_option("#voice", "ash")
+        page.check("input[name=turn][value=semantic_vad]")
+        page.select_option("#eagerness", "high")
+        page.check("#tool")
+        page.fill("#instructions", "Answer in one word.")
+        page.locator("#instructions").blur()
+        page.wait_for_function(
+            """() => {
+              const s = window.playground.events.filter((e) => e.type === "session.updated").pop();
+              return s && s.session.audio.output.voice === "ash" && s.session.tools.length === 1 &&
+                s.session.audio.input.turn_detection.type === "semantic_vad" &&
+                s.session.audio.input.turn_detection.eagerness === "high" &&
+                s.session.instructions === "Answer in one word.";
+            }""",
+            timeout=10_000,
+        )
+        assert not [e for e in page.evaluate("window.playground.events") if e["type"] == "error"]
+        assert page.is_visible("text=Session updated: voice ash")
+
+        page.wait_for_function(
+            "() => window.playground.events.some((e) => e.type === 'output_audio_buffer.stopped')", timeout=30_000
+        )
+        page.select_option("#voice", "cedar")  # the assistant has spoken: the server refuses
+        page.wait_for_selector(".sys-error", timeout=10_000)
+        assert "voice" in page.inner_text(".sys-error").lower()
+        assert page.input_value("#voice") == "ash"  # the page shows the voice the session still has
+        hang_up(page, server)
+
+
 def test_the_page_explains_an_unreachable_server(tmp_path: Path) -> None:
     """Errors reach the user in plain words: here the server went away between loading the page and calling."""
     with serve("--engines", "scripted") as server:
