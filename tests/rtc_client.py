@@ -17,6 +17,7 @@ import orjson
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame
+from av.audio.resampler import AudioResampler
 
 RATE = 48_000
 FRAME = 960  # 20 ms
@@ -74,6 +75,7 @@ class RtcClient:
         self.channel = self.pc.createDataChannel("oai-events") if data_channel else None
         self.events: list[dict[str, Any]] = []
         self.loud: list[float] = []  # arrival times of received frames with audible sound
+        self.heard: list[np.ndarray[Any, Any]] = []  # every received sample, 48 kHz mono
         self._arrived = asyncio.Condition()
         self._tasks: list[asyncio.Task[None]] = []
         if self.channel is not None:
@@ -124,13 +126,25 @@ class RtcClient:
         self._tasks.append(asyncio.ensure_future(self._listen(track)))
 
     async def _listen(self, track: MediaStreamTrack) -> None:
+        mono = AudioResampler(format="s16", layout="mono", rate=RATE)
         while True:
             try:
                 frame = await track.recv()
             except MediaStreamError:
                 return
-            if isinstance(frame, AudioFrame) and np.abs(frame.to_ndarray()).max() > 300:
+            if not isinstance(frame, AudioFrame):
+                continue
+            samples = np.concatenate([out.to_ndarray().reshape(-1) for out in mono.resample(frame)])
+            self.heard.append(samples)
+            if np.abs(samples).max() > 300:
                 self.loud.append(time.monotonic())
+
+    def unplug(self) -> None:
+        """Vanish as a crashed tab or a dropped network does: close the sockets without a word."""
+        for transceiver in self.pc.getTransceivers():
+            connection = transceiver.sender.transport.transport._connection
+            for protocol in list(connection._protocols):
+                protocol.transport.close()
 
     async def close(self) -> None:
         await self.pc.close()

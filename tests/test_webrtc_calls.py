@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import aioice.ice
 import httpx
 import numpy as np
 import orjson
@@ -31,6 +32,7 @@ KEY = "sk-webrtc-test"
 LONG = "This answer goes on for quite a while so that there is time to interrupt it. " * 3  # ~4.6 s of tone
 SHORT = "Hello there."
 AUTH = {"Authorization": f"Bearer {KEY}"}
+CLOCK = {"type": "function", "name": "get_time", "description": "The time now", "parameters": {"type": "object"}}
 
 
 @pytest.fixture
@@ -272,6 +274,19 @@ async def test_a_peer_that_vanishes_ends_the_call(http: httpx.AsyncClient) -> No
     assert state["calls"] == 0 and state["sessions"] == 0
 
 
+async def test_a_peer_whose_network_vanishes_is_dropped_when_ice_consent_expires(
+    http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(aioice.ice, "CONSENT_INTERVAL", 0.2)  # RFC 7675's checks, sped up: ~30 s → ~1 s
+    monkeypatch.setattr(aioice.ice, "CONSENT_FAILURES", 3)
+    client = RtcClient()
+    await connect(http, client)
+    client.unplug()  # no DTLS close, no RTCP BYE: the packets just stop
+    state = await until_no_calls(http, 15.0)
+    await client.close()
+    assert state["calls"] == 0 and state["sessions"] == 0
+
+
 async def test_a_peer_that_never_connects_is_dropped(http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(webrtc_call, "CONNECT_SECONDS", 1.0)
     async with RtcClient() as client:
@@ -322,6 +337,42 @@ async def test_the_sideband_sees_the_calls_events_and_acts_on_its_session(
             assert seen[0] == "response.created"
         await client.next_event("output_audio_buffer.stopped", after=mark)  # the call outlives its sideband
         assert (await health(http))["calls"] == 1
+
+
+async def test_the_sdk_joins_a_call_as_its_sideband_and_handles_its_tool_call() -> None:
+    settings = Settings(api_key=[KEY], webrtc_host_ip=["127.0.0.1"], speculate=False)
+    with LiveServer(create_app(settings, engines=scripted_engines(llm=ScriptedLLM()))) as server:
+        await sideband_handles_a_tool_call(server)
+
+
+async def sideband_handles_a_tool_call(server: LiveServer) -> None:
+    sdk = AsyncOpenAI(
+        api_key=KEY, base_url=f"{server.http_url}/v1", websocket_base_url=f"ws://127.0.0.1:{server.port}/v1"
+    )
+    async with RtcClient() as client, httpx.AsyncClient(base_url=server.http_url, headers=AUTH) as http:
+        call_id = await connect(http, client)
+        async with sdk.realtime.connect(call_id=call_id) as sideband:
+            assert (await sideband.recv()).type == "session.created"
+            await sideband.session.update(session={"type": "realtime", "tools": [CLOCK], "tool_choice": "required"})
+            mark = len(client.events)
+            await sideband.response.create()
+            call = None
+            async for event in sideband:
+                if event.type == "response.function_call_arguments.done":
+                    call = event
+                if event.type == "response.done":
+                    break
+            assert call is not None and call.name == "get_time"
+            await sideband.conversation.item.create(
+                item={"type": "function_call_output", "call_id": call.call_id, "output": '{"time": "12:00"}'}
+            )
+            await sideband.session.update(session={"type": "realtime", "tool_choice": "none"})
+            await sideband.response.create()
+            async for event in sideband:
+                if event.type == "response.done":
+                    break
+        said = await client.next_event("response.output_audio_transcript.done", after=mark)
+    assert "12:00" in said["transcript"]  # the browser heard the answer its server's tool made possible
 
 
 async def test_the_sideband_closes_when_the_call_ends(server: LiveServer, http: httpx.AsyncClient) -> None:
