@@ -400,6 +400,29 @@ async def test_the_sideband_needs_an_api_key_and_a_live_call(server: LiveServer,
     assert unknown.value.response.status_code == 404
 
 
+async def test_a_page_on_another_origin_may_post_an_offer_and_read_the_call_location(
+    http: httpx.AsyncClient,
+) -> None:
+    origin = {"Origin": "http://localhost:5173"}
+    preflight = await http.options(
+        "/v1/realtime/calls",
+        headers={
+            **origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] in ("*", "http://localhost:5173")
+    async with RtcClient() as client:
+        sdp = await client.offer()
+        response = await http.post(
+            "/v1/realtime/calls", content=sdp, headers={**origin, **AUTH, "Content-Type": "application/sdp"}
+        )
+    assert response.status_code == 201
+    assert "location" in response.headers["access-control-expose-headers"].lower()
+
+
 # --- refusals --------------------------------------------------------------------------------------------
 
 
