@@ -127,6 +127,24 @@ async def test_the_sdk_multipart_form_opens_a_call_with_its_session(
     assert state["calls"] == 0
 
 
+async def test_a_beta_era_offer_to_v1_realtime_gets_a_call_speaking_beta(http: httpx.AsyncClient) -> None:
+    minted = await http.post("/v1/realtime/sessions", json={"model": "gpt-4o-realtime-preview", "voice": "verse"})
+    secret = minted.json()["client_secret"]["value"]
+    async with RtcClient() as client:
+        response = await http.post(
+            "/v1/realtime?model=gpt-4o-realtime-preview",
+            content=await client.offer(),
+            headers={"Content-Type": "application/sdp", "Authorization": f"Bearer {secret}"},
+        )
+        assert response.status_code == 201
+        await client.accept(response.text)
+        created = await client.next_event("session.created")
+        client.send({"type": "response.create", "response": {"modalities": ["text"]}})
+        done = await client.next_event("response.text.done")  # a beta name: GA says response.output_text.done
+    assert created["session"]["voice"] == "verse"  # the beta session object: voice at the top
+    assert done["text"] == SHORT
+
+
 async def test_the_data_channel_carries_ga_events_and_the_answer_comes_as_audio(http: httpx.AsyncClient) -> None:
     async with RtcClient() as client:
         await connect(http, client)
