@@ -480,6 +480,20 @@ async def test_an_offer_realtalk_cannot_take_is_refused_400(http: httpx.AsyncCli
     assert (await health(http))["calls"] == 0
 
 
+async def test_a_failure_to_answer_is_a_500_in_the_error_shape_and_frees_the_call(
+    http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(self: webrtc_call.WebRTCCall, offer: object) -> str:
+        raise OSError("no interface to gather candidates on")
+
+    monkeypatch.setattr(webrtc_call.WebRTCCall, "answer", broken)
+    async with RtcClient() as client:
+        response = await post_offer(http, await client.offer())
+    assert response.status_code == 500
+    assert response.json()["error"]["type"] == "server_error"
+    assert (await health(http))["sessions"] == 0
+
+
 async def _const(text: str) -> str:
     return text
 

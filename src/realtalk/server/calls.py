@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,7 @@ from realtalk.transports.webrtc.call import WebRTCCall
 from realtalk.transports.webrtc.ice import IceSettings
 from realtalk.transports.webrtc.sdp import Offer
 
+log = logging.getLogger(__name__)
 SIP_ONLY = "accept", "reject", "refer"
 
 
@@ -111,10 +113,15 @@ def add_call_routes(
         call = WebRTCCall(ids.rtc_call_id(), session, dialect, ice, settings.max_event_bytes, time.monotonic)
         try:
             answer = await call.answer(offer)
-        except ProtocolError:
-            call.end("the offer was refused")
+        except Exception as exc:
+            call.end("the offer was refused" if isinstance(exc, ProtocolError) else f"the answer failed: {exc}")
             await call.run()  # frees the peer connection and the session at once
-            raise
+            if isinstance(exc, ProtocolError):
+                raise
+            log.exception("call %s: no answer to its offer", call.id)
+            return error_response(
+                500, f"The server could not answer the offer: {type(exc).__name__}.", type="server_error"
+            )
         calls.start(call, token if token and token.startswith("ek_") else None, sessions)
         location = f"/v1/realtime/calls/{call.id}"
         return Response(answer, status_code=201, media_type="application/sdp", headers={"Location": location})
