@@ -82,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="prepare each turn's answer while the silence window runs (REALTALK_SPECULATE, default on)",
     )
     serve.add_argument(
+        "--cors-origin",
+        action="append",
+        dest="cors_origin",
+        metavar="ORIGIN",
+        help="web origin whose pages may call the API, repeatable (REALTALK_CORS_ORIGIN, default *)",
+    )
+    serve.add_argument(
         "--ice-server",
         action="append",
         dest="ice_servers",

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     max_event_mb: float = Field(24.0, gt=0, description="largest client event accepted, in MiB")
     max_connections: int = Field(1000, ge=1)
     speculate: bool = Field(True, description="prepare each turn's answer during the silence window")
+    cors_origin: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["*"], description="web origins whose pages may call the API (browser apps)"
+    )
     ice_servers: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="STUN/TURN servers for WebRTC calls (stun:host:3478, turn:host:3478)"
     )
@@ -67,7 +70,7 @@ class Settings(BaseSettings):
         default_factory=list, description="addresses offered as WebRTC host candidates; none = every interface"
     )
 
-    @field_validator("api_key", "ice_servers", "webrtc_host_ip", mode="before")
+    @field_validator("api_key", "cors_origin", "ice_servers", "webrtc_host_ip", mode="before")
     @classmethod
     def _split_list(cls, value: Any) -> Any:
         if isinstance(value, str):

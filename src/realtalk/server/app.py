@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request, WebSocket
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
@@ -65,6 +66,13 @@ def create_app(
         await calls.close()
 
     app = FastAPI(title="realtalk", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan)
+    app.add_middleware(
+        CORSMiddleware,  # browser apps on their own origin call /calls and /client_secrets as they call OpenAI
+        allow_origins=settings.cors_origin,
+        allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+        allow_headers=["*"],
+        expose_headers=["Location"],  # the call id, which a WebRTC client reads from the 201
+    )
     app.state.settings = settings
     app.state.engines = engines
     app.state.sessions = registry

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -23,10 +24,12 @@ from realtalk.clock import Clock
 from realtalk.config import Settings
 from realtalk.engines.registry import Engines
 from realtalk.protocol import ids
+from realtalk.protocol.beta import BetaDialect
 from realtalk.protocol.config import SessionConfig
 from realtalk.protocol.errors import ProtocolError
 from realtalk.protocol.ga import GADialect
 from realtalk.protocol.ga import rest as ga_rest
+from realtalk.protocol.wire import Dialect
 from realtalk.server.auth import Authenticator, AuthError, bearer_token
 from realtalk.server.errors import NotFound, error_response, protocol_error_response
 from realtalk.server.session_defaults import initial_config, session_defaults
@@ -37,6 +40,7 @@ from realtalk.transports.webrtc.call import WebRTCCall
 from realtalk.transports.webrtc.ice import IceSettings
 from realtalk.transports.webrtc.sdp import Offer
 
+log = logging.getLogger(__name__)
 SIP_ONLY = "accept", "reject", "refer"
 
 
@@ -99,6 +103,29 @@ def add_call_routes(
     speculation: SpeculationStats | None,
     ice: IceSettings,
 ) -> None:
+    async def open_call(config: SessionConfig, offer: Offer, token: str | None, dialect: Dialect) -> Response:
+        """Answer the offer with a new call on a new session; 201, the SDP answer and the call's URL."""
+        if sessions.full():
+            return error_response(
+                503, "The server is at its session capacity; try again later.", type="server_error", code="server_busy"
+            )
+        session = RealtimeSession(config=config, engines=engines, clock=clock, limits=limits, speculation=speculation)
+        call = WebRTCCall(ids.rtc_call_id(), session, dialect, ice, settings.max_event_bytes, time.monotonic)
+        try:
+            answer = await call.answer(offer)
+        except Exception as exc:
+            call.end("the offer was refused" if isinstance(exc, ProtocolError) else f"the answer failed: {exc}")
+            await call.run()  # frees the peer connection and the session at once
+            if isinstance(exc, ProtocolError):
+                raise
+            log.exception("call %s: no answer to its offer", call.id)
+            return error_response(
+                500, f"The server could not answer the offer: {type(exc).__name__}.", type="server_error"
+            )
+        calls.start(call, token if token and token.startswith("ek_") else None, sessions)
+        location = f"/v1/realtime/calls/{call.id}"
+        return Response(answer, status_code=201, media_type="application/sdp", headers={"Location": location})
+
     @app.post("/v1/realtime/calls")
     async def create_call(request: Request) -> Response:
         token = bearer_token(request.headers)
@@ -108,21 +135,16 @@ def add_call_routes(
             raise
         except ProtocolError as exc:  # a field of the `session` part is named as GA names it
             return protocol_error_response(exc, 400, name=ga_rest.param)
-        if sessions.full():
-            return error_response(
-                503, "The server is at its session capacity; try again later.", type="server_error", code="server_busy"
-            )
-        session = RealtimeSession(config=config, engines=engines, clock=clock, limits=limits, speculation=speculation)
-        call = WebRTCCall(ids.rtc_call_id(), session, GADialect(), ice, settings.max_event_bytes, time.monotonic)
-        try:
-            answer = await call.answer(offer)
-        except ProtocolError:
-            call.end("the offer was refused")
-            await call.run()  # frees the peer connection and the session at once
-            raise
-        calls.start(call, token if token and token.startswith("ek_") else None, sessions)
-        location = f"/v1/realtime/calls/{call.id}"
-        return Response(answer, status_code=201, media_type="application/sdp", headers={"Location": location})
+        return await open_call(config, offer, token, GADialect())
+
+    @app.post("/v1/realtime")
+    async def create_beta_call(request: Request) -> Response:
+        """Beta-era WebRTC: the offer posted to `/v1/realtime?model=…`; events in the beta dialect."""
+        token = bearer_token(request.headers)
+        _require_sdp(request)
+        principal = await auth.for_session(token)
+        config = initial_config(principal, request.query_params, settings)
+        return await open_call(config, Offer.parse(await request.body()), token, BetaDialect())
 
     @app.post("/v1/realtime/calls/{call_id}/hangup")
     async def hangup(call_id: str, request: Request) -> Response:
@@ -152,18 +174,25 @@ async def _call_request(
     request: Request, token: str | None, auth: Authenticator, settings: Settings
 ) -> tuple[SessionConfig, Offer]:
     """The session and offer of either form OpenAI accepts; refusals raise in its error shape."""
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind == "application/sdp":
-        principal = await auth.for_session(token)
-        return initial_config(principal, request.query_params, settings), Offer.parse(await request.body())
-    if kind == "multipart/form-data":
+    if _content_type(request) == "multipart/form-data":
         auth.require_api_key(token)
         return await _form_request(request, settings)
-    raise ProtocolError(
-        f"Unsupported Content-Type '{kind[:60]}': post the SDP offer as application/sdp, or a multipart/form-data "
-        "form with the parts 'sdp' and 'session'.",
-        code="unsupported_content_type",
-    )
+    _require_sdp(request, " or a multipart/form-data form with the parts 'sdp' and 'session'")
+    principal = await auth.for_session(token)
+    return initial_config(principal, request.query_params, settings), Offer.parse(await request.body())
+
+
+def _content_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def _require_sdp(request: Request, alternative: str = "") -> None:
+    kind = _content_type(request)
+    if kind != "application/sdp":
+        raise ProtocolError(
+            f"Unsupported Content-Type '{kind[:60]}': post the SDP offer as application/sdp{alternative}.",
+            code="unsupported_content_type",
+        )
 
 
 async def _form_request(request: Request, settings: Settings) -> tuple[SessionConfig, Offer]:

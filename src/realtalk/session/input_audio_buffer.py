@@ -20,9 +20,11 @@ class InputAudioBuffer:
         self.start_ms = 0.0  # audio-clock time of the first buffered sample
         self.received_ms = 0.0  # the session's audio clock: everything ever appended
 
+    def has_room(self, nbytes: int) -> bool:
+        return len(self._data) + nbytes <= self.format.bytes_for_ms(self._max_seconds * 1000)
+
     def append(self, audio: bytes) -> None:
-        limit = self.format.bytes_for_ms(self._max_seconds * 1000)
-        if len(self._data) + len(audio) > limit:
+        if not self.has_room(len(audio)):
             raise ProtocolError(
                 f"The input audio buffer holds at most {self._max_seconds:g} s of audio; commit or clear it.",
                 code="input_audio_buffer_full",

@@ -187,6 +187,8 @@ class WebRTCCall:
             return
         if isinstance(event, ev.ResponseCreated):
             self._speaker.response_created(event.response)
+        if isinstance(event, ev.ContentDone) and event.kind == "audio":
+            self._speaker.audio_done(event.item_id, event.content_index)
         self._send(event)
         for listener in list(self._listeners):
             await listener(event)

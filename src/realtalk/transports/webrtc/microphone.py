@@ -1,7 +1,7 @@
 """`listen`: the caller's microphone track into the session, as if the client appended it.
 
-The browser sends Opus at 48 kHz (often stereo); each decoded frame is mixed to mono and converted to
-the session's current input format, then appended through the session like `input_audio_buffer.append`
+The browser sends Opus at 48 kHz (decoded as stereo); each frame is mixed to mono and converted to the
+session's current input format, then appended through the session like `input_audio_buffer.append`
 — so turn detection, noise reduction and transcription see exactly what a WebSocket client would send.
 """
 
@@ -12,36 +12,41 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame
 from av.audio.resampler import AudioResampler
 
-from realtalk.audio.formats import FORMATS, Resampler
+from realtalk.audio.formats import FORMATS
 from realtalk.protocol import client_events as ce
 from realtalk.session.session import RealtimeSession
 
-RATE = 48_000
-
 
 class _Converter:
-    """48 kHz mono int16 → the session's input format, rebuilt when a `session.update` changes it."""
+    """Decoded frames → the session's input format, in one resampling step with under a millisecond of delay.
+
+    Rebuilt when a `session.update` changes the format (libswresample's filter holds back a few samples
+    where soxr's high-quality one would hold back ~25 ms of the caller's voice).
+    """
 
     def __init__(self) -> None:
-        self._mono = AudioResampler(format="s16", layout="mono", rate=RATE)
         self._format: str | None = None
-        self._resampler = Resampler(RATE, RATE)
+        self._resampler: AudioResampler | None = None
 
     def convert(self, frame: AudioFrame, format_name: str) -> bytes:
         fmt = FORMATS[format_name]
-        if format_name != self._format:
+        if format_name != self._format or self._resampler is None:
             self._format = format_name
-            self._resampler = Resampler(RATE, fmt.sample_rate)
-        chunks = [
-            self._resampler.process(np.asarray(out.to_ndarray(), dtype=np.int16).reshape(-1))
-            for out in self._mono.resample(frame)
-        ]
-        return b"".join(fmt.encode(chunk) for chunk in chunks)
+            self._resampler = AudioResampler(format="s16", layout="mono", rate=fmt.sample_rate)
+        return b"".join(
+            fmt.encode(np.asarray(out.to_ndarray(), dtype=np.int16).reshape(-1))
+            for out in self._resampler.resample(frame)
+        )
 
 
 async def listen(track: MediaStreamTrack, session: RealtimeSession) -> None:
-    """Append every frame of `track` to the session until the track ends (the peer hung up or vanished)."""
+    """Append every frame of `track` to the session until the track ends (the peer hung up or vanished).
+
+    A microphone never stops: when nothing commits the buffer (no turn detection) and it fills up, the
+    client hears `input_audio_buffer_full` once, and the sound is dropped until it commits or clears.
+    """
     converter = _Converter()
+    refused = False
     while True:
         try:
             frame = await track.recv()
@@ -50,5 +55,9 @@ async def listen(track: MediaStreamTrack, session: RealtimeSession) -> None:
         if not isinstance(frame, AudioFrame):
             continue
         audio = converter.convert(frame, session.config.input.format)
-        if audio:
+        if not audio:
+            continue
+        full = not session.input.buffer.has_room(len(audio))
+        if not (full and refused):
             await session.handle(ce.AppendInputAudio(None, audio))
+        refused = full

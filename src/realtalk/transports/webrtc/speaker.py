@@ -23,7 +23,7 @@ import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame
 
-from realtalk.audio.formats import FORMATS, Resampler
+from realtalk.audio.formats import FORMATS, AudioFormat, Resampler
 from realtalk.audio.g711 import Int16Array
 from realtalk.protocol import events as ev
 from realtalk.session.playback import Heard
@@ -32,15 +32,22 @@ RATE = 48_000
 FRAME_MS = 20
 FRAME_SAMPLES = RATE * FRAME_MS // 1000
 _TIME_BASE = fractions.Fraction(1, RATE)
+_NOTHING = np.zeros(0, dtype=np.int16)
 
 
 @dataclass
 class _Part:
-    """One assistant audio part as played: samples queued and played so far, and how long it is."""
+    """One assistant audio part as played: its decoder, how long it is, how much of it was played.
+
+    Each part resamples on its own and is flushed when its audio is done, so every sample played is
+    counted to the part it came from (a resampler holds a few milliseconds back until told the end).
+    """
 
     response_id: str
     item_id: str
     content_index: int
+    format: AudioFormat
+    resampler: Resampler
     received_ms: float = 0.0
     played_samples: int = 0
 
@@ -51,11 +58,9 @@ class _Part:
 
 @dataclass
 class _Answer:
-    """One response's audio stream: its decoder, whether it started playing, whether all of it arrived."""
+    """One response: the format of its audio, whether it started playing, whether all of it arrived."""
 
-    format: str
-    resampler: Resampler
-    last_part: _Part | None = None
+    format: AudioFormat
     started: bool = False
     finished: bool = False
 
@@ -79,8 +84,7 @@ class Speaker(MediaStreamTrack):
     # --- what the session produces (fed by the call from its events) ---------------------------------
 
     def response_created(self, response: ev.Response) -> None:
-        fmt = FORMATS[response.output_format]
-        self._answers[response.id] = _Answer(response.output_format, Resampler(fmt.sample_rate, RATE))
+        self._answers[response.id] = _Answer(FORMATS[response.output_format])
 
     def audio(self, delta: ev.ContentDelta) -> None:
         """Queue one encoded audio delta of a response for playing."""
@@ -90,11 +94,17 @@ class Speaker(MediaStreamTrack):
         key = (delta.item_id, delta.content_index)
         part = self._parts.get(key)
         if part is None:
-            part = self._parts[key] = _Part(delta.response_id, delta.item_id, delta.content_index)
-        fmt = FORMATS[answer.format]
-        part.received_ms += fmt.duration_ms(len(delta.delta))
-        answer.last_part = part
-        self._enqueue(part, answer.resampler.process(fmt.decode(delta.delta)))
+            fmt = answer.format
+            part = _Part(delta.response_id, delta.item_id, delta.content_index, fmt, Resampler(fmt.sample_rate, RATE))
+            self._parts[key] = part
+        part.received_ms += part.format.duration_ms(len(delta.delta))
+        self._enqueue(part, part.resampler.process(part.format.decode(delta.delta)))
+
+    def audio_done(self, item_id: str, content_index: int) -> None:
+        """A part's audio is complete: play what its resampler still holds."""
+        part = self._parts.get((item_id, content_index))
+        if part is not None:
+            self._enqueue(part, part.resampler.process(_NOTHING, last=True))
 
     def _enqueue(self, part: _Part, samples: Int16Array) -> None:
         if samples.size:
@@ -106,8 +116,6 @@ class Speaker(MediaStreamTrack):
         if answer is None:
             return
         answer.finished = True
-        if answer.last_part is not None:  # the resampler's last few samples
-            self._enqueue(answer.last_part, answer.resampler.process(np.zeros(0, dtype=np.int16), last=True))
         if not any(part.response_id == response_id for part, _ in self._queue):
             self._finish(response_id)
 
