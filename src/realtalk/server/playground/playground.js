@@ -590,6 +590,7 @@
     el.append(who, bubble);
     const msg = { el, who, bubble, role, itemId, text: "", final: false, responseId: null, cut: null };
     messages.set(itemId, msg);
+    render(msg);
     append(el);
     return msg;
   }
@@ -621,7 +622,7 @@
     const chat = $("chat");
     const stick = chat.scrollHeight - chat.scrollTop - chat.clientHeight < 80;
     if (msg.role === "user" && !msg.text) {
-      msg.bubble.textContent = msg.final ? "(silence)" : "Listening";
+      msg.bubble.textContent = msg.final ? "(no words heard)" : "Listening";
       msg.el.dataset.empty = "true";
     } else {
       msg.bubble.textContent = msg.text;
