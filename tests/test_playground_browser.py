@@ -183,6 +183,32 @@ def test_changes_during_a_call_go_out_as_session_updates(tmp_path: Path) -> None
         hang_up(page, server)
 
 
+@pytest.mark.timeout(120)
+def test_interrupt_stops_the_answer_and_marks_it_cut_off(tmp_path: Path) -> None:
+    microphone = spoken_wav(tmp_path / "hello.wav", 500, "Hello there.", 3000)
+    with (
+        serve("--engines", "scripted", "--webrtc-host-ip", "127.0.0.1") as server,
+        browser_page(tmp_path / "profile", microphone) as page,
+    ):
+        page.goto(server.base + "/")
+        page.click("#connect")
+        page.wait_for_function(
+            "() => window.playground.events.some((e) => e.type === 'output_audio_buffer.started')", timeout=30_000
+        )
+        page.click("#interrupt")
+        page.wait_for_function(
+            "() => window.playground.events.some((e) => e.type === 'output_audio_buffer.cleared')", timeout=10_000
+        )
+        truncated = page.wait_for_function(
+            "() => window.playground.events.find((e) => e.type === 'conversation.item.truncated')", timeout=10_000
+        ).json_value()
+        assert page.is_visible(".tag-cut")
+        cut = [m for m in page.evaluate("window.playground.messages") if m["cut"]]
+        assert [m["itemId"] for m in cut] == [truncated["item_id"]] and cut[0]["role"] == "assistant"
+        assert page.is_disabled("#interrupt")
+        hang_up(page, server)
+
+
 def test_the_page_explains_an_unreachable_server(tmp_path: Path) -> None:
     """Errors reach the user in plain words: here the server went away between loading the page and calling."""
     with serve("--engines", "scripted") as server:
