@@ -146,7 +146,7 @@ def test_the_page_asks_for_the_api_key_and_sends_it_nowhere_else(tmp_path: Path)
 @pytest.mark.timeout(120)
 def test_changes_during_a_call_go_out_as_session_updates(tmp_path: Path) -> None:
     """Voice, turn detection, the demo tool and instructions change mid-call; a refused change is shown."""
-    microphone = spoken_wav(tmp_path / "hello.wav", 3000, "Hello there.", 3000)
+    microphone = spoken_wav(tmp_path / "hello.wav", 2000, "Hello there.", 2000)
     with (
         serve("--engines", "scripted", "--webrtc-host-ip", "127.0.0.1") as server,
         browser_page(tmp_path / "profile", microphone) as page,
@@ -174,7 +174,7 @@ def test_changes_during_a_call_go_out_as_session_updates(tmp_path: Path) -> None
         assert page.is_visible("text=Session updated: voice ash")
 
         page.wait_for_function(
-            "() => window.playground.events.some((e) => e.type === 'output_audio_buffer.stopped')", timeout=30_000
+            "() => window.playground.events.some((e) => e.type === 'output_audio_buffer.started')", timeout=30_000
         )
         page.select_option("#voice", "cedar")  # the assistant has spoken: the server refuses
         page.wait_for_selector(".sys-error", timeout=10_000)
