@@ -19,7 +19,8 @@ from realtalk.server.log_redaction import redact_server_logs
 class LiveServer:
     def __init__(self, app: FastAPI, log_level: str = "warning") -> None:
         self.app = app
-        redact_server_logs(app.state.settings.api_key)  # as `realtalk serve` does
+        settings = getattr(app.state, "settings", None)  # None: a stand-in backend, not a realtalk
+        redact_server_logs(settings.api_key if settings is not None else ())  # as `realtalk serve` does
         self.loop = asyncio.new_event_loop()
         config = uvicorn.Config(
             app, host="127.0.0.1", port=0, log_level=log_level, ws_max_size=128 * 2**20, lifespan="on"
