@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 
+from realtalk.server.log_redaction import redact_server_logs
+
 
 class LiveServer:
-    def __init__(self, app: FastAPI) -> None:
+    def __init__(self, app: FastAPI, log_level: str = "warning") -> None:
         self.app = app
+        settings = getattr(app.state, "settings", None)  # None: a stand-in backend, not a realtalk
+        redact_server_logs(settings.api_key if settings is not None else ())  # as `realtalk serve` does
         self.loop = asyncio.new_event_loop()
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_level="warning", ws_max_size=128 * 2**20, lifespan="on"
+            app, host="127.0.0.1", port=0, log_level=log_level, ws_max_size=128 * 2**20, lifespan="on"
         )
         self.server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._serve, daemon=True)
@@ -61,3 +68,19 @@ class LiveServer:
             return fn()
 
         return asyncio.run_coroutine_threadsafe(run(), self.loop).result(5)
+
+
+@contextlib.contextmanager
+def uvicorn_log() -> Iterator[list[logging.LogRecord]]:
+    """What uvicorn logs meanwhile (its request lines and errors), as its own handlers would receive it."""
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    loggers = [logging.getLogger(name) for name in ("uvicorn.access", "uvicorn.error")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    try:
+        yield records
+    finally:
+        for logger in loggers:
+            logger.removeHandler(handler)

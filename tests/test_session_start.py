@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from realtalk.protocol.config import SessionConfig
 from tests.harness import SessionHarness, types
 
 pytestmark = pytest.mark.dialects("ga", "beta")
@@ -57,6 +58,13 @@ async def test_session_created_carries_the_documented_defaults() -> None:
         assert session["speed"] == 1.0
         assert session["input_audio_transcription"] is None
         assert session["input_audio_noise_reduction"] is None
+
+
+async def test_a_model_name_of_the_clients_own_is_echoed_in_ga_and_shown_as_gpt_realtime_in_beta() -> None:
+    harness = SessionHarness(config=SessionConfig(model="llama-3.2-local"))
+    session = (await harness.start())[0]["session"]
+    assert session["model"] == ("llama-3.2-local" if harness.ga else "gpt-realtime")  # beta's types list models
+    assert harness.session.config.model == "llama-3.2-local"
 
 
 async def test_every_event_id_is_fresh() -> None:

@@ -168,8 +168,10 @@ def serve(settings: Settings) -> None:
     import uvicorn
 
     from realtalk.server.app import create_app
+    from realtalk.server.log_redaction import redact_server_logs
 
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    redact_server_logs(settings.api_key, logging.getLogger().handlers)
     if not settings.api_key and not is_loopback(settings.host):
         log.warning("!" * 78)
         log.warning(

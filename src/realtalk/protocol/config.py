@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
+from jsonschema import Draft7Validator
+from jsonschema.exceptions import best_match
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from realtalk.protocol.errors import PARAM, FieldPath, ProtocolError, validated
@@ -32,6 +34,8 @@ DEFAULT_INSTRUCTIONS = (
     "You are a helpful, friendly voice assistant. Answer briefly and clearly, in plain spoken sentences."
 )
 _FUNCTION_NAME = r"^[A-Za-z0-9_-]{1,64}$"
+MAX_JSON_DEPTH = 64  # nested objects and arrays a client's free-form JSON (a tool's schema) may have
+_SCHEMA_CHECKER = Draft7Validator(Draft7Validator.META_SCHEMA)  # the most lenient draft clients still write
 
 
 class StrictModel(BaseModel):
@@ -163,6 +167,8 @@ class SessionConfig(StrictModel):
     @model_validator(mode="after")
     def _check_cross_fields(self) -> SessionConfig:
         check_tools(self.tools, self.tool_choice)
+        if isinstance(self.tracing, Tracing):
+            check_json_depth(self.tracing.metadata, ("tracing", "metadata"))
         return self
 
     def patched(self, patch: SessionPatch) -> SessionConfig:
@@ -186,7 +192,11 @@ def _assign(data: dict[str, Any], path: FieldPath, value: Any) -> None:
 
 
 def check_tools(tools: list[FunctionTool], tool_choice: ToolChoice) -> None:
-    """A named `tool_choice` must name a tool that exists, and tool names must be unique."""
+    """Each tool's parameters must be a JSON schema, a named `tool_choice` must name a tool that exists, and
+    tool names must be unique."""
+    for index, tool in enumerate(tools):
+        if tool.parameters is not None:
+            check_function_parameters(tool.parameters, ("tools", index, "parameters"))
     names = [tool.name for tool in tools]
     if len(set(names)) != len(names):
         raise ProtocolError(
@@ -197,6 +207,40 @@ def check_tools(tools: list[FunctionTool], tool_choice: ToolChoice) -> None:
             f"Invalid value for {PARAM}: function '{tool_choice.name}' is not one of the tools.",
             code="invalid_value",
             path=("tool_choice",),
+        )
+
+
+def check_json_depth(value: Any, path: FieldPath) -> None:
+    """Refuse JSON nested deeper than `MAX_JSON_DEPTH` before anything recurses into it.
+
+    Serializing (pydantic stops at a few hundred levels), `repr`, schema checks and grammar builders all
+    recurse, and would fail with an exception that is no client's fault to read; walked here with a stack.
+    """
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise ProtocolError(
+                    f"Invalid value for {PARAM}: objects and arrays nested more than {MAX_JSON_DEPTH} levels deep.",
+                    code="invalid_value",
+                    path=path,
+                )
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+
+
+def check_function_parameters(parameters: dict[str, Any], path: FieldPath) -> None:
+    """A function's `parameters` must be a JSON schema (checked against the draft-07 metaschema, as OpenAI
+    checks them): engines walk it to prompt a model, constrain its output, or invent example arguments."""
+    check_json_depth(parameters, path)
+    error = best_match(_SCHEMA_CHECKER.iter_errors(parameters))
+    if error is not None:
+        where = "".join(f"[{part!r}]" for part in error.absolute_path) or "the top level"
+        problem = f"{error.message} (at {where})"
+        raise ProtocolError(
+            f"Invalid schema for {PARAM}: {problem if len(problem) <= 200 else problem[:197] + '...'}.",
+            code="invalid_function_parameters",
+            path=path,
         )
 
 

@@ -104,7 +104,10 @@ def from_validation_error(exc: ValidationError, prefix: FieldPath = ()) -> Proto
 
 
 def short_repr(value: Any) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except RecursionError:  # JSON nested deeper than repr follows (the parsers allow 1024 levels)
+        return f"a {type(value).__name__} nested too deeply to show"
     return text if len(text) <= 80 else text[:77] + "..."
 
 

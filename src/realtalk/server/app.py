@@ -7,7 +7,6 @@ import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
-import orjson
 from fastapi import FastAPI, Request, WebSocket
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
@@ -28,7 +27,8 @@ from realtalk.protocol.ga import rest as ga_rest
 from realtalk.protocol.wire import Dialect
 from realtalk.server.auth import Authenticator, AuthError, bearer_token, subprotocol_token
 from realtalk.server.calls import CallRegistry, add_call_routes
-from realtalk.server.errors import NotFound, error_response, protocol_error_response
+from realtalk.server.errors import InternalErrors, NotFound, error_response, protocol_error_response
+from realtalk.server.json_body import json_object
 from realtalk.server.openai_api import add_openai_routes
 from realtalk.server.playground import add_playground_routes
 from realtalk.server.secrets import InMemorySecretStore, SecretStore, StoredSecret
@@ -66,6 +66,7 @@ def create_app(
         await calls.close()
 
     app = FastAPI(title="realtalk", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan)
+    app.add_middleware(InternalErrors)  # inside CORS, so a browser can read the 500 too
     app.add_middleware(
         CORSMiddleware,  # browser apps on their own origin call /calls and /client_secrets as they call OpenAI
         allow_origins=settings.cors_origin,
@@ -102,7 +103,7 @@ def create_app(
     ) -> Response:
         """Store a secret that opens sessions as the body asks (in its dialect); answer in that dialect."""
         auth.require_api_key(bearer_token(request.headers))
-        body = await _json_body(request)
+        body = await json_object(request)
         try:
             config, seconds = decode(body, session_defaults(settings))
         except ProtocolError as exc:
@@ -196,19 +197,6 @@ def select_dialect(headers: Mapping[str, str], subprotocols: list[str]) -> Diale
     if "realtime=v1" in headers.get("openai-beta", "") or BETA_SUBPROTOCOL in subprotocols:
         return BetaDialect()
     return GADialect()
-
-
-async def _json_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise ProtocolError(f"The request body is not valid JSON: {exc}.", code="invalid_json") from None
-    if not isinstance(data, dict):
-        raise ProtocolError("The request body must be a JSON object.", code="invalid_type")
-    return data
 
 
 async def _deny(websocket: WebSocket, exc: ProtocolError, status: int) -> None:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from fastapi.responses import JSONResponse
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from realtalk.protocol.errors import FieldPath, ProtocolError
+
+log = logging.getLogger(__name__)
 
 
 def error_response(
@@ -25,3 +30,43 @@ def protocol_error_response(
 
 class NotFound(ProtocolError):
     """A REST path names something that does not exist (a call that ended): answered 404."""
+
+
+class InternalErrors:
+    """The last resort: a failure no handler expected becomes a 500 in OpenAI's shape, logged once.
+
+    Starlette's own handler answers in plain text and re-raises, and uvicorn then logs the traceback a
+    second time and drops the keep-alive connection without saying so; the client's next request on it
+    fails. Answered here, the response completes and the connection stays usable. A client that hangs up
+    before its body arrived is no server error: it is noted at debug level and answered with nothing.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except ClientDisconnect:
+            log.debug("%s %s: the client went away before its request body arrived", scope["method"], scope["path"])
+        except Exception:
+            if started:  # part of the answer is out: only closing the connection can tell the client
+                raise
+            log.exception("%s %s failed", scope["method"], scope["path"])
+            answer = error_response(
+                500,
+                "The server had an error while processing your request; the details are in the server's log.",
+                type="server_error",
+                code="internal_error",
+            )
+            await answer(scope, receive, send)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any, Literal
@@ -15,7 +16,7 @@ from typing import Any, Literal
 import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
-from pydantic import Field
+from pydantic import Field, model_validator
 from starlette.datastructures import UploadFile
 
 from realtalk.audio.files import OUTPUT_FORMATS, AudioFileError, StreamingEncoder, decode
@@ -36,12 +37,15 @@ from realtalk.engines.base import (
 from realtalk.engines.registry import Engines
 from realtalk.engines.speech_text import SentenceChunker
 from realtalk.protocol import ids
-from realtalk.protocol.config import StrictModel, Voice
+from realtalk.protocol.config import StrictModel, Voice, check_function_parameters
 from realtalk.protocol.errors import ProtocolError, validated
 from realtalk.server.auth import Authenticator, bearer_token
+from realtalk.server.json_body import json_object
 
+log = logging.getLogger(__name__)
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024  # OpenAI's limit for an audio file
 TranscriptFormat = Literal["json", "text", "verbose_json", "srt", "vtt"]
+ToolChoiceMode = Literal["auto", "none", "required"]
 _EMPTY = np.zeros(0, dtype=np.int16)
 
 
@@ -64,6 +68,17 @@ class FunctionDefinition(StrictModel):
 class ChatTool(StrictModel):
     type: Literal["function"]
     function: FunctionDefinition
+
+
+class ChatFunctionName(StrictModel):
+    name: str
+
+
+class ChatNamedToolChoice(StrictModel):
+    """`{"type": "function", "function": {"name": …}}`: the model must call that tool."""
+
+    type: Literal["function"]
+    function: ChatFunctionName
 
 
 class ChatFunctionCall(StrictModel):
@@ -106,13 +121,20 @@ class ChatRequest(StrictModel):
     stream: bool = False
     stream_options: StreamOptions | None = None
     tools: list[ChatTool] | None = None
-    tool_choice: Any = None
+    tool_choice: ToolChoiceMode | ChatNamedToolChoice | None = None
     temperature: float = Field(0.8, ge=0.0, le=2.0)
     max_tokens: int | None = Field(None, ge=1)
     max_completion_tokens: int | None = Field(None, ge=1)
     n: Literal[1] = 1
     user: str | None = None
     parallel_tool_calls: bool | None = None
+
+    @model_validator(mode="after")
+    def _check_tool_schemas(self) -> ChatRequest:
+        """The engines walk each schema (to prompt, to constrain decoding): it must be one."""
+        for index, tool in enumerate(self.tools or []):
+            check_function_parameters(tool.function.parameters, ("tools", index, "function", "parameters"))
+        return self
 
     def llm_request(self) -> LLMRequest:
         tools = [FunctionSpec(t.function.name, t.function.description, t.function.parameters) for t in self.tools or []]
@@ -125,20 +147,17 @@ class ChatRequest(StrictModel):
         )
 
 
-def _tool_choice(value: Any, tools: list[FunctionSpec]) -> ToolChoiceSpec:
+def _tool_choice(value: ToolChoiceMode | ChatNamedToolChoice | None, tools: list[FunctionSpec]) -> ToolChoiceSpec:
     if value is None:
         return ToolChoiceSpec("auto" if tools else "none")
-    if value in ("auto", "none", "required"):
+    if isinstance(value, str):
         return ToolChoiceSpec(value)
-    if isinstance(value, dict) and value.get("type") == "function":
-        name = (value.get("function") or {}).get("name")
-        if name in {t.name for t in tools}:
-            return ToolChoiceSpec("function", name)
+    if value.function.name in {t.name for t in tools}:
+        return ToolChoiceSpec("function", value.function.name)
     raise ProtocolError(
-        "Invalid value for 'tool_choice': expected 'auto', 'none', 'required' or "
-        "{type: 'function', function: {name}} naming one of the tools.",
+        f"Invalid value for 'tool_choice.function.name': '{value.function.name[:64]}' is not one of the tools.",
         code="invalid_value",
-        param="tool_choice",
+        param="tool_choice.function.name",
     )
 
 
@@ -192,14 +211,14 @@ def add_openai_routes(app: FastAPI, engines: Engines, auth: Authenticator, setti
     @app.post("/v1/audio/speech")
     async def speech(request: Request) -> Response:
         auth.require_api_key(bearer_token(request.headers))
-        asked = validated(SpeechRequest, await _json(request))
+        asked = validated(SpeechRequest, await json_object(request))
         fmt = OUTPUT_FORMATS[asked.response_format]
         return StreamingResponse(_speak(engines, asked), media_type=fmt.media_type)
 
     @app.post("/v1/chat/completions")
     async def chat_completions(request: Request) -> Response:
         auth.require_api_key(bearer_token(request.headers))
-        asked = validated(ChatRequest, await _json(request))
+        asked = validated(ChatRequest, await json_object(request))
         llm_request = asked.llm_request()
         if asked.stream:
             include_usage = bool(asked.stream_options and asked.stream_options.include_usage)
@@ -207,13 +226,6 @@ def add_openai_routes(app: FastAPI, engines: Engines, auth: Authenticator, setti
                 _chat_chunks(engines, llm_request, asked.model, include_usage), media_type="text/event-stream"
             )
         return JSONResponse(await _chat_completion(engines, llm_request, asked.model))
-
-
-async def _json(request: Request) -> Any:
-    try:
-        return json.loads(await request.body() or b"{}")
-    except json.JSONDecodeError as exc:
-        raise ProtocolError(f"The request body is not valid JSON: {exc}.", code="invalid_json") from None
 
 
 # --- transcription formats --------------------------------------------------------------------------
@@ -341,11 +353,12 @@ async def _chat_chunks(engines: Engines, request: LLMRequest, model: str, includ
                     yield _sse(_chunk(completion_id, model, {}, event.finish_reason))
                     if include_usage:
                         yield _sse({**_chunk(completion_id, model, {}), "choices": [], "usage": _usage(event)})
-    except Exception as exc:  # the status line is sent: the error travels in the stream
+    except Exception:  # the status line is sent: the error travels in the stream, its details in our log
+        log.exception("the LLM failed while streaming a chat completion")
         yield _sse(
             {
                 "error": {
-                    "message": f"{type(exc).__name__}: {exc}",
+                    "message": "The model failed while answering; the details are in the server's log.",
                     "type": "server_error",
                     "code": "engine_error",
                     "param": None,

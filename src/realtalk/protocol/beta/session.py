@@ -85,7 +85,7 @@ def session_object(info: SessionInfo) -> dict[str, Any]:
         "id": info.id,
         "object": "realtime.session",
         "expires_at": info.expires_at,
-        "model": config.model,
+        "model": f.model_name(config.model),
         "modalities": f.modalities(config.modality),
         "instructions": config.instructions,
         "voice": config.output.voice,
