@@ -102,6 +102,7 @@ async def test_an_offer_with_an_ephemeral_key_is_answered_201_with_the_call_loca
         assert response.text.startswith("v=0") and "opus/48000" in response.text
         await client.accept(response.text)
         created = await client.next_event("session.created")
+        await client.next_event("conversation.created")
     assert created["session"]["instructions"] == "Be brief."
     assert created["session"]["audio"]["output"]["voice"] == "coral"
     assert client.types()[:2] == ["session.created", "conversation.created"]
