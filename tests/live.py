@@ -10,13 +10,19 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
+from realtalk.config import Settings
+from realtalk.server.serving import uvicorn_options
+
 
 class LiveServer:
+    """Served as `realtalk serve` serves: the app's own settings decide uvicorn's caps and timeouts."""
+
     def __init__(self, app: FastAPI) -> None:
         self.app = app
         self.loop = asyncio.new_event_loop()
+        settings = getattr(app.state, "settings", None) or Settings()  # a stand-in backend has none
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_level="warning", ws_max_size=128 * 2**20, lifespan="on"
+            app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", **uvicorn_options(settings)
         )
         self.server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._serve, daemon=True)

@@ -168,6 +168,7 @@ def serve(settings: Settings) -> None:
     import uvicorn
 
     from realtalk.server.app import create_app
+    from realtalk.server.serving import uvicorn_options
 
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not settings.api_key and not is_loopback(settings.host):
@@ -186,9 +187,7 @@ def serve(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
-        ws_max_size=4 * settings.max_event_bytes,
-        ws_ping_interval=20,
-        ws_ping_timeout=20,
+        **uvicorn_options(settings),
     )
 
 
