@@ -32,7 +32,14 @@ UPGRADE = (
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveServer]:
-    settings = Settings(engines="scripted", max_event_mb=1.0, header_timeout=HEADER_TIMEOUT, max_header_kib=16)
+    settings = Settings(
+        engines="scripted",
+        max_event_mb=1.0,
+        header_timeout=HEADER_TIMEOUT,
+        max_header_kib=16,
+        max_body_mb=10 / 1024,
+        body_timeout=HEADER_TIMEOUT,
+    )
     with LiveServer(create_app(settings, engines=scripted_engines())) as live:
         yield live
 
@@ -134,3 +141,41 @@ async def close_frame(reader: asyncio.StreamReader) -> tuple[int, str]:
         payload = await reader.readexactly(length)
         if opcode & 0x0F == 0x8:
             return struct.unpack("!H", payload[:2])[0], payload[2:].decode()
+
+
+async def test_a_body_declared_over_the_cap_gets_413_before_any_of_it_is_read(server: LiveServer) -> None:
+    head = "POST /v1/chat/completions HTTP/1.1\r\nHost: realtalk\r\nContent-Type: application/json\r\n"
+    status, error = status_and_error(await exchange(server, f"{head}Content-Length: 50000000\r\n\r\n".encode()))
+    assert (status, error) == (
+        413,
+        {
+            "message": "The request body exceeds 10240 bytes.",
+            "type": "invalid_request_error",
+            "param": None,
+            "code": "request_too_large",
+        },
+    )
+
+
+async def test_a_chunked_body_is_refused_once_it_passes_the_cap_without_waiting_for_its_end(
+    server: LiveServer,
+) -> None:
+    head = "POST /v1/chat/completions HTTP/1.1\r\nHost: realtalk\r\nTransfer-Encoding: chunked\r\n\r\n"
+    chunk = f"{12_000:x}\r\n{'x' * 12_000}\r\n"  # and no last chunk: the body never ends
+    status, error = status_and_error(await exchange(server, (head + chunk).encode()))
+    assert (status, error["code"]) == (413, "request_too_large")
+
+
+async def test_a_body_that_trickles_in_gets_408_at_its_deadline(server: LiveServer) -> None:
+    head = "POST /v1/chat/completions HTTP/1.1\r\nHost: realtalk\r\nContent-Length: 100\r\n\r\n"
+    status, error = status_and_error(await exchange(server, f'{head}{{"mod'.encode()))
+    assert (status, error["message"]) == (408, "The request body did not arrive within 0.5 s.")
+    assert error["code"] == "request_timeout"
+
+
+async def test_a_body_under_the_cap_is_served(server: LiveServer) -> None:
+    body = '{"session": {"type": "realtime"}}'
+    head = "POST /v1/realtime/client_secrets HTTP/1.1\r\nHost: realtalk\r\nConnection: close\r\n"
+    answer = await exchange(server, f"{head}Content-Length: {len(body)}\r\n\r\n{body}".encode())
+    assert answer.startswith(b"HTTP/1.1 200 OK")
+    assert json.loads(answer.partition(b"\r\n\r\n")[2])["value"].startswith("ek_")

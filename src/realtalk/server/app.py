@@ -27,6 +27,7 @@ from realtalk.protocol.ga import GADialect
 from realtalk.protocol.ga import rest as ga_rest
 from realtalk.protocol.wire import Dialect
 from realtalk.server.auth import Authenticator, AuthError, bearer_token, subprotocol_token
+from realtalk.server.body_limits import BodyLimits
 from realtalk.server.calls import CallRegistry, add_call_routes
 from realtalk.server.errors import NotFound, error_response, protocol_error_response
 from realtalk.server.openai_api import add_openai_routes
@@ -65,6 +66,8 @@ def create_app(
         await calls.close()
 
     app = FastAPI(title="realtalk", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan)
+    # inside CORS (added first = innermost), so a browser app can read a 413 or 408
+    app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout)
     app.add_middleware(
         CORSMiddleware,  # browser apps on their own origin call /calls and /client_secrets as they call OpenAI
         allow_origins=settings.cors_origin,
