@@ -55,7 +55,9 @@ def create_app(
     auth = Authenticator(settings.api_key, secrets or InMemorySecretStore(clock))
     registry = SessionRegistry(settings.max_connections)
     speculation = SpeculationStats() if settings.speculate else None
-    limits = SessionLimits(max_session_seconds=settings.max_session_minutes * 60)
+    limits = SessionLimits(
+        max_session_seconds=settings.max_session_minutes * 60, max_conversation_items=settings.max_conversation_items
+    )
     calls = CallRegistry()
     ice = IceSettings(settings.ice_servers, settings.ice_username, settings.ice_credential, settings.webrtc_host_ip)
     offer_host_addresses(ice.host_addresses)
