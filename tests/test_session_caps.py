@@ -102,3 +102,61 @@ async def test_a_voice_turn_into_a_full_conversation_is_reported_not_answered() 
     events = await harness.request(append(b"\x00\x00" * 2400 + b"\xff\x3f" * 24000 + b"\x00\x00" * 24000))
     assert types(events) == ["input_audio_buffer.speech_started", "input_audio_buffer.speech_stopped", "error"]
     assert events[2]["error"]["code"] == "conversation_full"
+
+
+CAP = 1024 * 1024  # bytes of audio a session may hold here: about 22 s of pcm16
+
+
+async def audio_capped(limit: int = CAP, **fields: object) -> SessionHarness:
+    harness = SessionHarness(no_vad(**fields), limits=SessionLimits(max_audio_bytes=limit))
+    await harness.start()
+    return harness
+
+
+async def test_appends_past_the_sessions_audio_cap_are_refused_until_the_buffer_is_cleared() -> None:
+    harness = await audio_capped()
+    assert await harness.request(append(b"\x00" * (CAP - 2))) == []
+    (error,) = await harness.request(append(b"\x00" * 4))
+    assert error["error"]["code"] == "session_audio_full"
+    assert error["error"]["param"] == "audio"
+    assert error["error"]["message"] == (
+        "The session holds at most 1 MiB of audio, buffered and in the conversation (1.0 MiB now); "
+        "clear the buffer or delete audio items first."
+    )
+    assert harness.session.input.buffer.size == CAP - 2
+    assert types(await harness.request({"type": "input_audio_buffer.clear"})) == ["input_audio_buffer.cleared"]
+    assert await harness.request(append(b"\x00" * CAP)) == []
+
+
+async def test_committed_audio_counts_until_its_item_is_deleted() -> None:
+    harness = await audio_capped()
+    await harness.send(append(b"\x00" * (CAP // 2)))
+    committed, *_ = await harness.request({"type": "input_audio_buffer.commit"})
+    assert committed["type"] == "input_audio_buffer.committed"
+    (error,) = await harness.request(append(b"\x00" * (CAP // 2 + 2)))
+    assert error["error"]["code"] == "session_audio_full"
+    await harness.send({"type": "conversation.item.delete", "item_id": committed["item_id"]})
+    harness.drain()
+    assert await harness.request(append(b"\x00" * CAP)) == []
+
+
+async def test_an_audio_item_past_the_cap_is_refused_naming_its_content() -> None:
+    harness = await audio_capped()
+    item = {
+        "type": "message",
+        "role": "user",
+        "content": [{"type": "input_audio", "audio": base64.b64encode(b"\x00" * (CAP + 2)).decode()}],
+    }
+    (error,) = await harness.request({"type": "conversation.item.create", "item": item})
+    assert (error["error"]["code"], error["error"]["param"]) == ("session_audio_full", "item.content")
+    assert len(harness.session.conversation) == 0
+
+
+async def test_the_assistants_speech_counts_once_its_response_is_done() -> None:
+    harness = await audio_capped(modality="audio")
+    events = await harness.response()
+    spoken = sum(len(base64.b64decode(e["delta"])) for e in harness.of(events, "response.output_audio.delta"))
+    assert spoken > 0
+    (error,) = await harness.request(append(b"\x00" * (CAP - spoken + 2)))
+    assert error["error"]["code"] == "session_audio_full"
+    assert await harness.request(append(b"\x00" * (CAP - spoken))) == []

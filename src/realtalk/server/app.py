@@ -56,7 +56,9 @@ def create_app(
     registry = SessionRegistry(settings.max_connections)
     speculation = SpeculationStats() if settings.speculate else None
     limits = SessionLimits(
-        max_session_seconds=settings.max_session_minutes * 60, max_conversation_items=settings.max_conversation_items
+        max_session_seconds=settings.max_session_minutes * 60,
+        max_conversation_items=settings.max_conversation_items,
+        max_audio_bytes=settings.max_session_audio_bytes,
     )
     calls = CallRegistry()
     ice = IceSettings(settings.ice_servers, settings.ice_username, settings.ice_credential, settings.webrtc_host_ip)
