@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from realtalk.engines.embedded.packages import default_data_dir
 from realtalk.engines.registry import PRESETS, EngineChoice
 from realtalk.engines.remote.http import RemoteEndpoint
+from realtalk.transports.event_rate import EventRateLimit
 
 
 class Settings(BaseSettings):
@@ -142,6 +143,10 @@ class Settings(BaseSettings):
     @property
     def max_event_bytes(self) -> int:
         return int(self.max_event_mb * 1024 * 1024)
+
+    @property
+    def event_rate(self) -> EventRateLimit:
+        return EventRateLimit(self.max_events_per_second, self.event_burst)
 
     @property
     def max_body_bytes(self) -> int:

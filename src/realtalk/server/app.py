@@ -170,7 +170,7 @@ def create_app(
             return
         dialect = select_dialect(websocket.headers, offered)
         await websocket.accept(subprotocol="realtime" if "realtime" in offered else None)
-        transport = WebSocketTransport(websocket, dialect, settings.max_event_bytes)
+        transport = WebSocketTransport(websocket, dialect, settings.max_event_bytes, settings.event_rate)
 
         session = RealtimeSession(config=config, engines=engines, clock=clock, limits=limits, speculation=speculation)
         registry.add(session)
@@ -190,7 +190,8 @@ def create_app(
             await _deny(websocket, exc, 401 if isinstance(exc, AuthError) else 404)
             return
         await websocket.accept(subprotocol="realtime" if "realtime" in offered else None)
-        transport = WebSocketTransport(websocket, select_dialect(websocket.headers, offered), settings.max_event_bytes)
+        dialect = select_dialect(websocket.headers, offered)
+        transport = WebSocketTransport(websocket, dialect, settings.max_event_bytes, settings.event_rate)
         await transport.join(call.session, call.listen_in, call.ended)
 
     return app

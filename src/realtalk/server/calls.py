@@ -113,7 +113,9 @@ def add_call_routes(
                 503, "The server is at its session capacity; try again later.", type="server_error", code="server_busy"
             )
         session = RealtimeSession(config=config, engines=engines, clock=clock, limits=limits, speculation=speculation)
-        call = WebRTCCall(ids.rtc_call_id(), session, GADialect(), ice, settings.max_event_bytes, time.monotonic)
+        call = WebRTCCall(
+            ids.rtc_call_id(), session, GADialect(), ice, settings.max_event_bytes, time.monotonic, settings.event_rate
+        )
         try:
             answer = await call.answer(offer)
         except ProtocolError:
