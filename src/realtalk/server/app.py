@@ -53,7 +53,7 @@ def create_app(
     clock = clock or SystemClock()
     engines = engines or build_engines(settings.engine_choice())
     auth = Authenticator(settings.api_key, secrets or InMemorySecretStore(clock))
-    registry = SessionRegistry(settings.max_connections)
+    registry = SessionRegistry(settings.max_connections, settings.max_sessions_per_key)
     speculation = SpeculationStats() if settings.speculate else None
     limits = SessionLimits(
         max_session_seconds=settings.max_session_minutes * 60,
@@ -107,7 +107,7 @@ def create_app(
         name: Callable[[FieldPath], str],
     ) -> Response:
         """Store a secret that opens sessions as the body asks (in its dialect); answer in that dialect."""
-        auth.require_api_key(bearer_token(request.headers))
+        principal = auth.require_api_key(bearer_token(request.headers))
         body = await _json_body(request)
         try:
             config, seconds = decode(body, session_defaults(settings))
@@ -115,7 +115,7 @@ def create_app(
             return protocol_error_response(exc, 400, name=name)
         secret = ids.ephemeral_key()
         expires_at = int(clock.now()) + seconds
-        await auth.secrets.put(secret, StoredSecret(expires_at, config.model_dump(mode="json")))
+        await auth.secrets.put(secret, StoredSecret(expires_at, config.model_dump(mode="json"), principal.key_id))
         return JSONResponse(render(ev.SessionInfo(ids.session_id(), expires_at, config), secret))
 
     @app.post("/v1/realtime/sessions")
@@ -168,12 +168,15 @@ def create_app(
                 503,
             )
             return
+        if registry.full_for(principal.key_id):
+            await _deny(websocket, registry.too_many_for_key(), 429)
+            return
         dialect = select_dialect(websocket.headers, offered)
         await websocket.accept(subprotocol="realtime" if "realtime" in offered else None)
         transport = WebSocketTransport(websocket, dialect, settings.max_event_bytes, settings.event_rate)
 
         session = RealtimeSession(config=config, engines=engines, clock=clock, limits=limits, speculation=speculation)
-        registry.add(session)
+        registry.add(session, principal.key_id)
         try:
             await transport.serve(session)
         finally:
