@@ -13,17 +13,21 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
+from realtalk.config import Settings
 from realtalk.server.log_redaction import redact_server_logs
+from realtalk.server.serving import uvicorn_options
 
 
 class LiveServer:
+    """Served as `realtalk serve` serves: the app's own settings decide uvicorn's caps and timeouts."""
+
     def __init__(self, app: FastAPI, log_level: str = "warning") -> None:
         self.app = app
-        settings = getattr(app.state, "settings", None)  # None: a stand-in backend, not a realtalk
-        redact_server_logs(settings.api_key if settings is not None else ())  # as `realtalk serve` does
+        settings = getattr(app.state, "settings", None) or Settings()  # a stand-in backend has none
+        redact_server_logs(settings.api_key)  # as `realtalk serve` does
         self.loop = asyncio.new_event_loop()
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_level=log_level, ws_max_size=128 * 2**20, lifespan="on"
+            app, host="127.0.0.1", port=0, log_level=log_level, lifespan="on", **uvicorn_options(settings)
         )
         self.server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._serve, daemon=True)

@@ -11,6 +11,7 @@ import pytest
 from realtalk import cli
 from realtalk.bench.modes import DEFAULT_MODES, select
 from realtalk.cli import build_parser, settings_from
+from realtalk.transports.event_rate import EventRateLimit
 
 
 def settings_for(argv: list[str]) -> Any:
@@ -107,3 +108,34 @@ def test_bench_refuses_unknown_names(flag: str, capsys: pytest.CaptureFixture[st
     with pytest.raises(SystemExit):
         build_parser().parse_args(["bench", "latency", flag, "embedded,nonsense"])
     assert "choose from" in capsys.readouterr().err
+
+
+def test_every_cap_and_timeout_is_a_flag_and_reaches_uvicorn(monkeypatch: pytest.MonkeyPatch) -> None:
+    flags = [
+        "--max-event-mb", "2", "--max-sessions-per-key", "3", "--max-session-audio-mb", "50",
+        "--max-conversation-items", "100", "--max-events-per-second", "20", "--event-burst", "40",
+        "--max-body-mb", "1", "--body-timeout", "7", "--header-timeout", "4", "--max-header-kib", "16",
+        "--keep-alive-timeout", "9",
+    ]  # fmt: skip
+    settings = settings_for(flags)
+    assert (settings.max_event_bytes, settings.max_sessions_per_key, settings.max_session_audio_bytes) == (
+        2 * 2**20,
+        3,
+        50 * 2**20,
+    )
+    assert (settings.max_conversation_items, settings.event_rate) == (100, EventRateLimit(20, 40))
+    assert (settings.max_body_bytes, settings.body_timeout, settings.header_timeout) == (2**20, 7, 4)
+    assert (settings.max_header_bytes, settings.keep_alive_timeout) == (16 * 1024, 9)
+    ran: list[dict[str, Any]] = []
+    monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: ran.append(kwargs))
+    cli.main(["serve", "--engines", "scripted", *flags])
+    (options,) = ran
+    assert (options["ws_max_size"], options["timeout_keep_alive"]) == (3 * 2**20, 9)
+    assert (options["http"].header_timeout, options["http"].max_header_bytes) == (4, 16 * 1024)
+
+
+def test_the_environment_sets_caps_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REALTALK_MAX_SESSIONS_PER_KEY", "5")
+    monkeypatch.setenv("REALTALK_HEADER_TIMEOUT", "2.5")
+    settings = settings_for([])
+    assert (settings.max_sessions_per_key, settings.header_timeout, settings.max_event_mb) == (5, 2.5, 21)

@@ -60,7 +60,7 @@ async def test_bad_frames_get_errors_and_the_session_goes_on(server: LiveServer)
     await client.send("{broken")
     await client.connection.send(b"\x01\x02")
     await client.send(
-        json.dumps({"type": "input_audio_buffer.append", "event_id": "big", "audio": "A" * (2 * 1024 * 1024)})
+        json.dumps({"type": "input_audio_buffer.append", "event_id": "big", "audio": "A" * (3 * 512 * 1024)})
     )
     errors = [await client.receive() for _ in range(3)]
     assert [e["error"]["code"] for e in errors] == ["invalid_json", "invalid_event", "event_too_large"]

@@ -75,6 +75,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--max-session-minutes", type=float, help="session length limit (default 30)")
     serve.add_argument("--max-connections", type=int, help="concurrent sessions allowed (default 1000)")
+    limits = serve.add_argument_group("caps and timeouts (see Limits in the README)")
+    limits.add_argument("--max-event-mb", type=float, help="largest client event, MiB (21: a 15 MiB audio append)")
+    limits.add_argument("--max-sessions-per-key", type=int, help="concurrent sessions per API key (default no cap)")
+    limits.add_argument("--max-session-audio-mb", type=float, help="audio a session holds, buffered and kept (200)")
+    limits.add_argument("--max-conversation-items", type=int, help="items a conversation holds (4096)")
+    limits.add_argument("--max-events-per-second", type=float, help="client events a session sends a second (200)")
+    limits.add_argument("--event-burst", type=int, help="client events a session may send at once (400)")
+    limits.add_argument("--max-body-mb", type=float, help="largest REST request body, MiB (26)")
+    limits.add_argument("--body-timeout", type=float, help="seconds a REST request's body may take (60)")
+    limits.add_argument("--header-timeout", type=float, help="seconds a request's headers may take (10)")
+    limits.add_argument("--max-header-kib", type=float, help="largest request line and headers, KiB (64)")
+    limits.add_argument("--keep-alive-timeout", type=int, help="seconds an idle HTTP connection stays open (5)")
     serve.add_argument(
         "--speculate",
         action=argparse.BooleanOptionalAction,
@@ -169,6 +181,7 @@ def serve(settings: Settings) -> None:
 
     from realtalk.server.app import create_app
     from realtalk.server.log_redaction import redact_server_logs
+    from realtalk.server.serving import uvicorn_options
 
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     redact_server_logs(settings.api_key, logging.getLogger().handlers)
@@ -188,9 +201,7 @@ def serve(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
-        ws_max_size=4 * settings.max_event_bytes,
-        ws_ping_interval=20,
-        ws_ping_timeout=20,
+        **uvicorn_options(settings),
     )
 
 

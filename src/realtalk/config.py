@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from realtalk.engines.embedded.packages import default_data_dir
 from realtalk.engines.registry import PRESETS, EngineChoice
 from realtalk.engines.remote.http import RemoteEndpoint
+from realtalk.transports.event_rate import EventRateLimit
 
 
 class Settings(BaseSettings):
@@ -55,8 +56,28 @@ class Settings(BaseSettings):
     instructions: str | None = None
     log_level: str = "info"
     max_session_minutes: float = Field(30.0, gt=0)
-    max_event_mb: float = Field(24.0, gt=0, description="largest client event accepted, in MiB")
+    max_event_mb: float = Field(
+        21.0, gt=0, description="largest client event accepted, in MiB (a 15 MiB audio append is 20 MiB of base64)"
+    )
     max_connections: int = Field(1000, ge=1)
+    max_sessions_per_key: int | None = Field(
+        None, ge=1, description="concurrent sessions one API key (and the secrets it minted) may hold; none = no cap"
+    )
+    max_session_audio_mb: float = Field(
+        200.0, gt=0, description="audio one session may hold, buffered and in its conversation, in MiB"
+    )
+    max_conversation_items: int = Field(4096, ge=1, description="items one conversation may hold")
+    max_events_per_second: float = Field(
+        200.0, gt=0, description="client events a session may send a second, sustained"
+    )
+    event_burst: int = Field(400, ge=1, description="client events a session may send at once above the sustained rate")
+    max_body_mb: float = Field(
+        26.0, gt=0, description="largest REST request body, in MiB (a 25 MB upload and its form)"
+    )
+    body_timeout: float = Field(60.0, gt=0, description="seconds a REST request's body may take to arrive")
+    header_timeout: float = Field(10.0, gt=0, description="seconds a request's headers (or a handshake) may take")
+    max_header_kib: float = Field(64.0, gt=0, description="largest request line and headers, in KiB")
+    keep_alive_timeout: int = Field(5, ge=1, description="seconds an idle kept-alive HTTP connection stays open")
     speculate: bool = Field(True, description="prepare each turn's answer during the silence window")
     cors_origin: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["*"], description="web origins whose pages may call the API (browser apps)"
@@ -122,3 +143,19 @@ class Settings(BaseSettings):
     @property
     def max_event_bytes(self) -> int:
         return int(self.max_event_mb * 1024 * 1024)
+
+    @property
+    def event_rate(self) -> EventRateLimit:
+        return EventRateLimit(self.max_events_per_second, self.event_burst)
+
+    @property
+    def max_body_bytes(self) -> int:
+        return int(self.max_body_mb * 1024 * 1024)
+
+    @property
+    def max_session_audio_bytes(self) -> int:
+        return int(self.max_session_audio_mb * 1024 * 1024)
+
+    @property
+    def max_header_bytes(self) -> int:
+        return int(self.max_header_kib * 1024)

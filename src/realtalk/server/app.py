@@ -26,6 +26,7 @@ from realtalk.protocol.ga import GADialect
 from realtalk.protocol.ga import rest as ga_rest
 from realtalk.protocol.wire import Dialect
 from realtalk.server.auth import Authenticator, AuthError, bearer_token, subprotocol_token
+from realtalk.server.body_limits import BodyLimits
 from realtalk.server.calls import CallRegistry, add_call_routes
 from realtalk.server.errors import InternalErrors, NotFound, error_response, protocol_error_response
 from realtalk.server.json_body import json_object
@@ -53,9 +54,13 @@ def create_app(
     clock = clock or SystemClock()
     engines = engines or build_engines(settings.engine_choice())
     auth = Authenticator(settings.api_key, secrets or InMemorySecretStore(clock))
-    registry = SessionRegistry(settings.max_connections)
+    registry = SessionRegistry(settings.max_connections, settings.max_sessions_per_key)
     speculation = SpeculationStats() if settings.speculate else None
-    limits = SessionLimits(max_session_seconds=settings.max_session_minutes * 60)
+    limits = SessionLimits(
+        max_session_seconds=settings.max_session_minutes * 60,
+        max_conversation_items=settings.max_conversation_items,
+        max_audio_bytes=settings.max_session_audio_bytes,
+    )
     calls = CallRegistry()
     ice = IceSettings(settings.ice_servers, settings.ice_username, settings.ice_credential, settings.webrtc_host_ip)
     offer_host_addresses(ice.host_addresses)
@@ -66,7 +71,9 @@ def create_app(
         await calls.close()
 
     app = FastAPI(title="realtalk", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan)
-    app.add_middleware(InternalErrors)  # inside CORS, so a browser can read the 500 too
+    # inside CORS (added first = innermost), so a browser app can read a 500, 413 or 408 too
+    app.add_middleware(InternalErrors)
+    app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout)
     app.add_middleware(
         CORSMiddleware,  # browser apps on their own origin call /calls and /client_secrets as they call OpenAI
         allow_origins=settings.cors_origin,
@@ -102,7 +109,7 @@ def create_app(
         name: Callable[[FieldPath], str],
     ) -> Response:
         """Store a secret that opens sessions as the body asks (in its dialect); answer in that dialect."""
-        auth.require_api_key(bearer_token(request.headers))
+        principal = auth.require_api_key(bearer_token(request.headers))
         body = await json_object(request)
         try:
             config, seconds = decode(body, session_defaults(settings))
@@ -110,7 +117,7 @@ def create_app(
             return protocol_error_response(exc, 400, name=name)
         secret = ids.ephemeral_key()
         expires_at = int(clock.now()) + seconds
-        await auth.secrets.put(secret, StoredSecret(expires_at, config.model_dump(mode="json")))
+        await auth.secrets.put(secret, StoredSecret(expires_at, config.model_dump(mode="json"), principal.key_id))
         return JSONResponse(render(ev.SessionInfo(ids.session_id(), expires_at, config), secret))
 
     @app.post("/v1/realtime/sessions")
@@ -164,12 +171,15 @@ def create_app(
                 503,
             )
             return
+        if registry.full_for(principal.key_id):
+            await _deny(websocket, registry.too_many_for_key(), 429)
+            return
         dialect = select_dialect(websocket.headers, offered)
         await websocket.accept(subprotocol="realtime" if "realtime" in offered else None)
-        transport = WebSocketTransport(websocket, dialect, settings.max_event_bytes)
+        transport = WebSocketTransport(websocket, dialect, settings.max_event_bytes, settings.event_rate)
 
         session = RealtimeSession(config=config, engines=engines, clock=clock, limits=limits, speculation=speculation)
-        registry.add(session)
+        registry.add(session, principal.key_id)
         try:
             await transport.serve(session)
         finally:
@@ -186,7 +196,8 @@ def create_app(
             await _deny(websocket, exc, 401 if isinstance(exc, AuthError) else 404)
             return
         await websocket.accept(subprotocol="realtime" if "realtime" in offered else None)
-        transport = WebSocketTransport(websocket, select_dialect(websocket.headers, offered), settings.max_event_bytes)
+        dialect = select_dialect(websocket.headers, offered)
+        transport = WebSocketTransport(websocket, dialect, settings.max_event_bytes, settings.event_rate)
         await transport.join(call.session, call.listen_in, call.ended)
 
     return app

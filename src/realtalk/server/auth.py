@@ -6,6 +6,7 @@ subprotocol `openai-insecure-api-key.<key>`. No key or secret is ever written to
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,9 +20,18 @@ EPHEMERAL_PREFIX = "ek_"
 
 @dataclass(frozen=True)
 class Principal:
-    """An authenticated caller; `secret` is set when an ephemeral key was used (it carries a config)."""
+    """An authenticated caller; `secret` is set when an ephemeral key was used (it carries a config).
+
+    `key_id` names the API key behind the call (a digest, never the key), the one that minted the secret
+    if a secret was used; None on an open server. Per-key caps count by it.
+    """
 
     secret: StoredSecret | None = None
+    key_id: str | None = None
+
+
+def key_id(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 class AuthError(ProtocolError):
@@ -69,7 +79,7 @@ class Authenticator:
             )
         if not self.is_api_key(token):
             raise AuthError("Incorrect API key provided.", "invalid_api_key")
-        return Principal()
+        return Principal(key_id=key_id(token))
 
     async def for_session(self, token: str | None) -> Principal:
         """WebSocket sessions accept API keys and unexpired ephemeral secrets."""
@@ -77,5 +87,5 @@ class Authenticator:
             record = await self.secrets.get(token)
             if record is None:
                 raise AuthError("The ephemeral client secret is invalid or has expired.", "invalid_api_key")
-            return Principal(record)
+            return Principal(record, record.key_id)
         return self.require_api_key(token)

@@ -70,8 +70,8 @@ class CallRegistry:
             live is not None and token is not None and live.token is not None and hmac.compare_digest(live.token, token)
         )
 
-    def start(self, call: WebRTCCall, token: str | None, sessions: SessionRegistry) -> None:
-        sessions.add(call.session)
+    def start(self, call: WebRTCCall, token: str | None, sessions: SessionRegistry, owner: str | None = None) -> None:
+        sessions.add(call.session, owner)
 
         async def serve() -> None:
             try:
@@ -109,8 +109,13 @@ def add_call_routes(
             return error_response(
                 503, "The server is at its session capacity; try again later.", type="server_error", code="server_busy"
             )
+        owner = (await auth.for_session(token)).key_id  # the key the call counts against (checked already)
+        if sessions.full_for(owner):
+            return protocol_error_response(sessions.too_many_for_key(), 429)
         session = RealtimeSession(config=config, engines=engines, clock=clock, limits=limits, speculation=speculation)
-        call = WebRTCCall(ids.rtc_call_id(), session, dialect, ice, settings.max_event_bytes, time.monotonic)
+        call = WebRTCCall(
+            ids.rtc_call_id(), session, dialect, ice, settings.max_event_bytes, time.monotonic, settings.event_rate
+        )
         try:
             answer = await call.answer(offer)
         except Exception as exc:
@@ -122,7 +127,7 @@ def add_call_routes(
             return error_response(
                 500, f"The server could not answer the offer: {type(exc).__name__}.", type="server_error"
             )
-        calls.start(call, token if token and token.startswith("ek_") else None, sessions)
+        calls.start(call, token if token and token.startswith("ek_") else None, sessions, owner)
         location = f"/v1/realtime/calls/{call.id}"
         return Response(answer, status_code=201, media_type="application/sdp", headers={"Location": location})
 

@@ -19,6 +19,7 @@ class StoredSecret:
 
     expires_at: int
     config: dict[str, Any]
+    key_id: str | None = None  # the API key that minted it (a digest): its sessions count against that key
 
 
 class SecretStore(Protocol):

@@ -20,6 +20,7 @@ class ConversationStore:
         self.items: list[Item] = []
         self._by_id: dict[str, Item] = {}
         self._max_items = max_items
+        self._audio_bytes: int | None = None  # counted when asked, after the items last changed
 
     def __contains__(self, item_id: str) -> bool:
         return item_id in self._by_id
@@ -39,10 +40,7 @@ class ConversationStore:
             raise ProtocolError(
                 f"Item with id '{item.id}' already exists.", code="item_already_exists", path=("item", "id")
             )
-        if len(self.items) >= self._max_items:
-            raise ProtocolError(
-                f"The conversation holds at most {self._max_items} items; delete some first.", code="conversation_full"
-            )
+        self.require_room()
         if previous_item_id is None:
             index = len(self.items)
         elif previous_item_id == ROOT:
@@ -51,11 +49,30 @@ class ConversationStore:
             index = self.items.index(self.get(previous_item_id, "previous_item_id")) + 1
         self.items.insert(index, item)
         self._by_id[item.id] = item
+        self._audio_bytes = None
         return self.items[index - 1].id if index > 0 else None
+
+    def audio_bytes(self) -> int:
+        """The audio the items hold, user and assistant (counted again only after a change)."""
+        if self._audio_bytes is None:
+            self._audio_bytes = sum(len(part.audio) for item in self.items for part in item.content if part.audio)
+        return self._audio_bytes
+
+    def audio_changed(self) -> None:
+        """An item's audio grew in place (a response speaking into it): count again when next asked."""
+        self._audio_bytes = None
+
+    def require_room(self) -> None:
+        """Refuse, before anything is taken or announced, what would add an item to a full conversation."""
+        if len(self.items) >= self._max_items:
+            raise ProtocolError(
+                f"The conversation holds at most {self._max_items} items; delete some first.", code="conversation_full"
+            )
 
     def delete(self, item_id: str) -> None:
         self.items.remove(self.get(item_id))
         del self._by_id[item_id]
+        self._audio_bytes = None
 
     def has_call(self, call_id: str | None) -> bool:
         return any(i.type == "function_call" and i.call_id == call_id for i in self.items)
@@ -83,6 +100,7 @@ class ConversationStore:
                 path=("audio_end_ms",),
             )
         part.audio = bytes(audio[: fmt.bytes_for_ms(audio_end_ms)])
+        self._audio_bytes = None
         part.text = heard_prefix(
             part.text if part.text is not None else part.transcript or "",
             audio_end_ms / duration if duration else 0.0,

@@ -34,6 +34,11 @@ class InputAudioBuffer:
         self.received_ms += self.format.duration_ms(len(audio))
 
     @property
+    def size(self) -> int:
+        """Bytes buffered, in the input format."""
+        return len(self._data)
+
+    @property
     def duration_ms(self) -> float:
         return self.format.duration_ms(len(self._data))
 

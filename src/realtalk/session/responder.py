@@ -72,6 +72,8 @@ class Responder:
             raise ProtocolError(
                 f"At most {self._max_parallel} responses may run at once in a session.", code="too_many_responses"
             )
+        if in_conversation:  # its output would have nowhere to go (an out-of-band response writes none)
+            self._conversation.require_room()
         run = ResponseRun(
             self._plan(overrides, config, speculation),
             self._engines,

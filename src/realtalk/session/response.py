@@ -26,6 +26,7 @@ from realtalk.engines.base import (
 from realtalk.engines.registry import Engines
 from realtalk.protocol import events as ev
 from realtalk.protocol import ids
+from realtalk.protocol.errors import ProtocolError
 from realtalk.session.conversation import ConversationStore
 from realtalk.session.rate_limits import RateLimiter
 from realtalk.session.response_output import ResponseOutput
@@ -153,6 +154,12 @@ class ResponseRun:
                         else "Delete older items, or set the session's truncation to 'auto'."
                     ),
                 },
+            )
+        except ProtocolError as exc:  # a limit the output ran into (a full conversation): the client's to fix
+            await self._output.close("incomplete")
+            response.status = "failed"
+            response.status_details = ev.StatusDetails(
+                "failed", error={"type": exc.type, "code": exc.code, "message": exc.message}
             )
         except _RateLimited as exc:
             response.status = "failed"

@@ -78,6 +78,8 @@ class ResponseOutput:
         )
 
     async def _add_output(self, item: Item) -> int:
+        if self._conversation is not None:
+            self._conversation.require_room()  # refused before the item is announced anywhere
         output_index = len(self._response.output)
         self._response.output.append(item)
         await self._emit(ev.OutputItemAdded(self._response.id, output_index, item))

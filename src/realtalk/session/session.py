@@ -26,7 +26,7 @@ from realtalk.protocol import events as ev
 from realtalk.protocol import ids
 from realtalk.protocol.client_events import ResponseOverrides
 from realtalk.protocol.config import LOGPROBS, SessionConfig, SessionPatch
-from realtalk.protocol.errors import PARAM, ProtocolError
+from realtalk.protocol.errors import PARAM, FieldPath, ProtocolError
 from realtalk.protocol.items import Content, Item
 from realtalk.session.conversation import ConversationStore
 from realtalk.session.input_pipeline import InputPipeline, TurnAudio
@@ -48,6 +48,7 @@ class SessionLimits:
     requests_per_minute: int = 600
     tokens_per_minute: int = 1_000_000
     max_parallel_responses: int = 8
+    max_audio_bytes: int = 200 * 1024 * 1024  # buffered and in the conversation, user and assistant
 
 
 class RealtimeSession:
@@ -174,8 +175,10 @@ class RealtimeSession:
                 await self._update(patch)
                 await self._speculator.drop()  # it was made for the settings before this update
             case ce.AppendInputAudio(audio=audio):
+                self._require_audio_room(len(audio), ("audio",))
                 await self.input.append(audio)
             case ce.CommitInputAudio():
+                self.conversation.require_room()  # a refused commit keeps the buffered audio
                 item_id = self._turn_item_id or ids.item_id()
                 turn = self.input.take_all()
                 self._turn_item_id = None
@@ -240,6 +243,7 @@ class RealtimeSession:
             item = event.item.to_item(self.config.input.format)
         except ProtocolError as exc:
             raise exc.under("item") from None
+        self._require_audio_room(sum(len(part.audio) for part in item.content if part.audio), ("item", "content"))
         if item.type == "function_call_output" and not self.conversation.has_call(item.call_id):
             raise ProtocolError(
                 f"Invalid value for {PARAM}: no function call with call_id '{item.call_id}' found in the conversation.",
@@ -248,6 +252,19 @@ class RealtimeSession:
             )
         previous = self.conversation.insert(item, event.previous_item_id)
         await self._emit(ev.ItemCreated(item, previous))
+
+    def _require_audio_room(self, adding: int, path: FieldPath) -> None:
+        """Refuse audio that would take the session past its cap: what is buffered plus what the items hold."""
+        if not adding:
+            return
+        held = self.input.buffer.size + self.conversation.audio_bytes()
+        if held + adding > self.limits.max_audio_bytes:
+            raise ProtocolError(
+                f"The session holds at most {self.limits.max_audio_bytes / 2**20:g} MiB of audio, buffered and "
+                f"in the conversation ({held / 2**20:.1f} MiB now); clear the buffer or delete audio items first.",
+                code="session_audio_full",
+                path=path,
+            )
 
     def _respond(self, overrides: ResponseOverrides) -> None:
         if self.config.type == "transcription":
@@ -350,6 +367,7 @@ class RealtimeSession:
 
     def _response_finished(self, run: ResponseRun) -> None:
         """The idle countdown starts once the client has played this answer out."""
+        self.conversation.audio_changed()  # its speech grew in place while it ran
         self.input.idle_from(self.input.buffer.received_ms + run.audio_ms)
 
     def _audio_went_out(self) -> None:

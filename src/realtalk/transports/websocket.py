@@ -16,6 +16,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from realtalk.protocol import events as ev
 from realtalk.protocol.wire import Dialect, dumps
 from realtalk.session.session import RealtimeSession
+from realtalk.transports.event_rate import EventRate, EventRateLimit, TooManyEvents
 from realtalk.transports.frames import deliver
 
 log = logging.getLogger(__name__)
@@ -26,11 +27,15 @@ _CLOSE = None
 
 
 class WebSocketTransport:
-    def __init__(self, websocket: WebSocket, dialect: Dialect, max_event_bytes: int) -> None:
+    def __init__(
+        self, websocket: WebSocket, dialect: Dialect, max_event_bytes: int, rate: EventRateLimit | None = None
+    ) -> None:
         self.websocket = websocket
         self.dialect = dialect
         self.max_event_bytes = max_event_bytes
+        self._rate = EventRate(rate) if rate is not None else None
         self._outbox: asyncio.Queue[str | None] = asyncio.Queue(SEND_QUEUE_EVENTS)
+        self._close: tuple[int, str] = (1000, "")  # 1008 once the client floods past its event rate
 
     async def emit(self, event: ev.ServerEvent) -> None:
         for message in self.dialect.encode(event):
@@ -45,10 +50,8 @@ class WebSocketTransport:
         try:
             await session.start()
             await asyncio.wait({reader, writer, expired}, return_when=asyncio.FIRST_COMPLETED)
-            if expired.done():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._outbox.put(_CLOSE), DRAIN_SECONDS)
-                await asyncio.wait({writer}, timeout=DRAIN_SECONDS)
+            if expired.done() or self._close[0] != 1000:  # the last error goes out before the close
+                await self._drain(writer)
         finally:
             for task in (reader, expired):
                 task.cancel()
@@ -56,7 +59,12 @@ class WebSocketTransport:
             writer.cancel()
             await asyncio.gather(reader, writer, expired, return_exceptions=True)
             with contextlib.suppress(Exception):
-                await self.websocket.close(1000)
+                await self.websocket.close(*self._close)
+
+    async def _drain(self, writer: asyncio.Task[None]) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._outbox.put(_CLOSE), DRAIN_SECONDS)
+        await asyncio.wait({writer}, timeout=DRAIN_SECONDS)
 
     async def join(
         self,
@@ -76,13 +84,15 @@ class WebSocketTransport:
         try:
             await self.emit(ev.SessionCreated(session.info()))
             await asyncio.wait({reader, writer, over}, return_when=asyncio.FIRST_COMPLETED)
+            if self._close[0] != 1000:
+                await self._drain(writer)
         finally:
             stop()
             for task in (reader, writer, over):
                 task.cancel()
             await asyncio.gather(reader, writer, over, return_exceptions=True)
             with contextlib.suppress(Exception):
-                await self.websocket.close(1000)
+                await self.websocket.close(*self._close)
 
     async def _read(self, session: RealtimeSession) -> None:
         while True:
@@ -95,7 +105,11 @@ class WebSocketTransport:
             frame = message.get("text")
             if frame is None:
                 frame = message.get("bytes") or b""
-            await deliver(session, self.dialect, frame, self.max_event_bytes)
+            try:
+                await deliver(session, self.dialect, frame, self.max_event_bytes, self._rate)
+            except TooManyEvents as exc:
+                self._close = (1008, str(exc))
+                return
 
     async def _write(self) -> None:
         while (text := await self._outbox.get()) is not _CLOSE:

@@ -23,6 +23,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from realtalk.protocol import events as ev
 from realtalk.protocol.wire import Dialect, dumps
 from realtalk.session.session import RealtimeSession
+from realtalk.transports.event_rate import EventRate, EventRateLimit, TooManyEvents
 from realtalk.transports.frames import deliver
 from realtalk.transports.webrtc.ice import IceSettings
 from realtalk.transports.webrtc.microphone import listen
@@ -47,6 +48,7 @@ class WebRTCCall:
         ice: IceSettings,
         max_event_bytes: int,
         clock: Callable[[], float],
+        rate: EventRateLimit | None = None,
     ) -> None:
         self.id = call_id
         self.session = session
@@ -54,6 +56,7 @@ class WebRTCCall:
         self.ended = asyncio.Event()
         self.end_reason = ""
         self._max_event_bytes = max_event_bytes
+        self._rate = EventRate(rate, clock) if rate is not None else None  # data channel events only
         self._pc = RTCPeerConnection(ice.configuration())
         self._notices: asyncio.Queue[ev.ServerEvent] = asyncio.Queue()
         self._speaker = Speaker(self._broadcast, self._notices.put_nowait, clock)
@@ -159,7 +162,11 @@ class WebRTCCall:
     async def _read(self) -> None:
         while True:
             frame = await self._inbox.get()
-            await deliver(self.session, self.dialect, frame, self._max_event_bytes)
+            try:
+                await deliver(self.session, self.dialect, frame, self._max_event_bytes, self._rate)
+            except TooManyEvents as exc:
+                self.end(str(exc))
+                return
 
     async def _announce(self) -> None:
         """`output_audio_buffer.started` / `.stopped`, timed by the speaker, out through the usual fan-out."""
