@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
+import orjson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from realtalk.protocol.errors import PARAM, FieldPath, ProtocolError, validated
@@ -32,6 +33,11 @@ DEFAULT_INSTRUCTIONS = (
     "You are a helpful, friendly voice assistant. Answer briefly and clearly, in plain spoken sentences."
 )
 _FUNCTION_NAME = r"^[A-Za-z0-9_-]{1,64}$"
+# Free-form JSON a client gives (a tool's parameters, tracing metadata) is echoed in `session.updated` and
+# compiled into the LLM's grammar, so it is held well inside what every JSON encoder and parser handles:
+# 32 levels is ~15 levels of nested object properties, past any real schema; orjson stops at 254.
+MAX_JSON_DEPTH = 32
+MAX_JSON_BYTES = 100_000
 
 
 class StrictModel(BaseModel):
@@ -163,6 +169,8 @@ class SessionConfig(StrictModel):
     @model_validator(mode="after")
     def _check_cross_fields(self) -> SessionConfig:
         check_tools(self.tools, self.tool_choice)
+        if isinstance(self.tracing, Tracing) and self.tracing.metadata is not None:
+            check_json_size(self.tracing.metadata, ("tracing", "metadata"))
         return self
 
     def patched(self, patch: SessionPatch) -> SessionConfig:
@@ -186,7 +194,11 @@ def _assign(data: dict[str, Any], path: FieldPath, value: Any) -> None:
 
 
 def check_tools(tools: list[FunctionTool], tool_choice: ToolChoice) -> None:
-    """A named `tool_choice` must name a tool that exists, and tool names must be unique."""
+    """A named `tool_choice` must name a tool that exists, tool names must be unique, and each tool's
+    parameters must be a schema of a size every later event can carry."""
+    for index, tool in enumerate(tools):
+        if tool.parameters is not None:
+            check_json_size(tool.parameters, ("tools", index, "parameters"))
     names = [tool.name for tool in tools]
     if len(set(names)) != len(names):
         raise ProtocolError(
@@ -198,6 +210,37 @@ def check_tools(tools: list[FunctionTool], tool_choice: ToolChoice) -> None:
             code="invalid_value",
             path=("tool_choice",),
         )
+
+
+def check_json_size(value: Any, path: FieldPath) -> None:
+    """Refuse free-form JSON nested deeper than MAX_JSON_DEPTH or longer than MAX_JSON_BYTES when written.
+
+    Accepted, such a value would make every event that echoes it fail to encode, and with it the session.
+    """
+    if _nesting(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        raise ProtocolError(
+            f"Invalid value for {PARAM}: nested more than {MAX_JSON_DEPTH} levels deep.",
+            code="invalid_value",
+            path=path,
+        )
+    if len(orjson.dumps(value)) > MAX_JSON_BYTES:
+        raise ProtocolError(
+            f"Invalid value for {PARAM}: longer than {MAX_JSON_BYTES} bytes as JSON.",
+            code="invalid_value",
+            path=path,
+        )
+
+
+def _nesting(value: Any, limit: int) -> int:
+    """How many objects and arrays deep `value` goes, level by level, counting no further than one past `limit`."""
+    depth, level = 0, [value]
+    while depth <= limit:
+        containers = [node for node in level if isinstance(node, dict | list)]
+        if not containers:
+            break
+        depth += 1
+        level = [child for node in containers for child in (node.values() if isinstance(node, dict) else node)]
+    return depth
 
 
 @dataclass(frozen=True)
