@@ -7,7 +7,7 @@ turn detection can cut a turn out of it by time: from the onset less the prefix 
 from __future__ import annotations
 
 from realtalk.audio.formats import AudioFormat, Resampler
-from realtalk.protocol.errors import ProtocolError
+from realtalk.protocol.errors import PARAM, ProtocolError
 
 MIN_COMMIT_MS = 100
 
@@ -21,6 +21,14 @@ class InputAudioBuffer:
         self.received_ms = 0.0  # the session's audio clock: everything ever appended
 
     def append(self, audio: bytes) -> None:
+        """Take a chunk of whole samples: half a pcm16 sample would shift every sample after it."""
+        if len(audio) % self.format.bytes_per_sample:
+            raise ProtocolError(
+                f"Invalid value for {PARAM}: pcm16 audio is whole 16-bit samples, 2 bytes each, "
+                f"but this chunk is {len(audio)} bytes.",
+                code="invalid_value",
+                path=("audio",),
+            )
         limit = self.format.bytes_for_ms(self._max_seconds * 1000)
         if len(self._data) + len(audio) > limit:
             raise ProtocolError(
