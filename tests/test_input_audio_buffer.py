@@ -10,6 +10,7 @@ import pytest
 from realtalk.engines.base import LLMEngine
 from realtalk.engines.scripted.llm import ScriptedLLM
 from realtalk.protocol.config import SessionConfig
+from realtalk.session.session import SessionLimits
 from tests.engines import RecordingLLM
 from tests.harness import SessionHarness, no_vad, only, scripted_engines, types
 
@@ -180,3 +181,17 @@ async def test_g711_appends_of_any_length_are_whole_samples(law: str) -> None:
     harness = await started(no_vad(input={"format": law}))
     assert await append(harness, b"\x55" * 801) == []
     assert await retrieved_audio(harness, await commit(harness)) == b"\x55" * 801
+
+
+async def test_a_commit_the_conversation_has_no_room_for_keeps_the_audio() -> None:
+    harness = SessionHarness(no_vad(), limits=SessionLimits(max_conversation_items=1))
+    await harness.start()
+    await harness.say("The one item there is room for.")
+    await append(harness, pcm16(200))
+    events = await harness.request({"type": "input_audio_buffer.commit"})
+    assert only(events, "error")["error"]["code"] == "conversation_full"
+    (said,) = harness.session.conversation.items
+    assert types(await harness.request({"type": "conversation.item.delete", "item_id": said.id})) == [
+        "conversation.item.deleted"
+    ]
+    assert await retrieved_audio(harness, await commit(harness)) == pcm16(200)

@@ -39,10 +39,7 @@ class ConversationStore:
             raise ProtocolError(
                 f"Item with id '{item.id}' already exists.", code="item_already_exists", path=("item", "id")
             )
-        if len(self.items) >= self._max_items:
-            raise ProtocolError(
-                f"The conversation holds at most {self._max_items} items; delete some first.", code="conversation_full"
-            )
+        self.check_room()
         if previous_item_id is None:
             index = len(self.items)
         elif previous_item_id == ROOT:
@@ -52,6 +49,13 @@ class ConversationStore:
         self.items.insert(index, item)
         self._by_id[item.id] = item
         return self.items[index - 1].id if index > 0 else None
+
+    def check_room(self) -> None:
+        """Refuse a new item before anything is done to make it (a commit takes the buffered audio)."""
+        if len(self.items) >= self._max_items:
+            raise ProtocolError(
+                f"The conversation holds at most {self._max_items} items; delete some first.", code="conversation_full"
+            )
 
     def delete(self, item_id: str) -> None:
         self.items.remove(self.get(item_id))

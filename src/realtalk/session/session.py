@@ -176,6 +176,7 @@ class RealtimeSession:
             case ce.AppendInputAudio(audio=audio):
                 await self.input.append(audio)
             case ce.CommitInputAudio():
+                self.conversation.check_room()
                 item_id = self._turn_item_id or ids.item_id()
                 turn = self.input.take_all()
                 self._turn_item_id = None
