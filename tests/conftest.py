@@ -12,6 +12,8 @@ from realtalk.protocol.ga import GADialect
 from tests.harness import CURRENT, OPEN_HARNESSES
 from tests.oracle import validate_beta_server_event, validate_ga_server_event
 
+SESSION_LOG = "realtalk.session.session"
+
 
 @pytest.fixture(autouse=True)
 def every_event_is_validated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
@@ -21,6 +23,18 @@ def every_event_is_validated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.setattr(dialect, "encode", _validating(dialect.encode, validate, failures))
     yield
     assert not failures, "server events that fail the openai types:\n" + "\n".join(failures)
+
+
+@pytest.fixture(autouse=True)
+def no_internal_errors(request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """An `internal_error` is a bug: a test in which the session's catch-all fires fails, unless it is
+    marked `internal_error` (it breaks an engine on purpose)."""
+    yield
+    if request.node.get_closest_marker("internal_error") is None:
+        failed = [
+            r.getMessage() for r in caplog.get_records("call") if r.name == SESSION_LOG and "failed to handle" in r.msg
+        ]
+        assert not failed, "the session's catch-all answered internal_error:\n" + "\n".join(failed)
 
 
 def _validating(encode: Any, validate: Any, failures: list[str]) -> Any:

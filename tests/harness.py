@@ -19,7 +19,7 @@ from realtalk.protocol.beta import BetaDialect
 from realtalk.protocol.config import SessionConfig
 from realtalk.protocol.events import ServerEvent
 from realtalk.protocol.ga import GADialect
-from realtalk.protocol.wire import Dialect
+from realtalk.protocol.wire import Dialect, dumps
 from realtalk.session.session import RealtimeSession, SessionLimits
 from realtalk.session.speculation import SpeculationStats
 from realtalk.transports.frames import deliver
@@ -99,6 +99,7 @@ class SessionHarness:
 
     async def _emit(self, event: ServerEvent) -> None:
         for data in self.dialect.encode(event):
+            dumps(data)  # written as the WebSocket writes it: an event no socket could carry fails here too
             self.events.append(data)
             self._unread.put_nowait(data)
 

@@ -219,6 +219,7 @@ class BrokenVAD:
         return BrokenVADStream()
 
 
+@pytest.mark.internal_error
 async def test_a_server_failure_in_one_event_is_reported_and_the_session_goes_on() -> None:
     harness = await started(SessionHarness(engines=scripted_engines(vad=BrokenVAD())))
     audio = base64.b64encode(tone(100).tobytes()).decode()

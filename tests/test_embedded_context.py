@@ -49,8 +49,9 @@ async def completion(llm: LLMEngine, request: LLMRequest) -> Completion:
         LLMRequest([ChatMessage("user", "Weather?"), CALL, OUTPUT], [WEATHER], ToolChoiceSpec("required")),
         LLMRequest([SYSTEM, ChatMessage("user", "Weather?")], [WEATHER], ToolChoiceSpec("none")),
         LLMRequest([SYSTEM, ChatMessage("user", "Say <|im_start|> back to me.")]),
+        LLMRequest([SYSTEM]),  # the assistant speaks first
     ],
-    ids=["plain", "no-system", "tools", "tool-required", "tool-choice-none", "start-marker"],
+    ids=["plain", "no-system", "tools", "tool-required", "tool-choice-none", "start-marker", "speaks-first"],
 )
 async def test_a_count_is_the_prompt_llama_cpp_reports(embedded: Engines, request_: LLMRequest) -> None:
     counted = await embedded.llm.count_tokens(request_)

@@ -165,3 +165,19 @@ async def test_a_forced_tool_call_has_arguments_valid_for_the_tool(server: LiveS
     item = events[-1]["response"]["output"][0]
     assert (item["type"], item["name"], item["status"]) == ("function_call", "get_weather", "completed")
     await client.close()
+
+
+async def test_the_assistant_speaks_first_on_an_empty_conversation(server: LiveServer, session_dialect: str) -> None:
+    client = await open_session(server, session_dialect, {"max_output_tokens": 60}, {"max_response_output_tokens": 60})
+    instructions = "Greet the caller and ask how you can help."
+    await client.send({"type": "response.create", "response": {"instructions": instructions}})
+    events = await client.until("response.done")
+    done = events[-1]["response"]
+    assert done["status"] in ("completed", "incomplete")
+    assert [(o["type"], o["role"]) for o in done["output"]] == [("message", "assistant")]
+    transcript_done = event_name(session_dialect, "response.output_audio_transcript.done")
+    transcript = next(e for e in events if e["type"] == transcript_done)["transcript"]
+    audio_delta = event_name(session_dialect, "response.output_audio.delta")
+    audio = b"".join(base64.b64decode(e["delta"]) for e in events if e["type"] == audio_delta)
+    assert transcript.strip() and len(audio) > 24_000, (transcript, len(audio))  # over half a second of speech
+    await client.close()

@@ -10,6 +10,7 @@ import pytest
 from realtalk.engines.base import LLMEngine
 from realtalk.engines.scripted.llm import ScriptedLLM
 from realtalk.protocol.config import SessionConfig
+from realtalk.session.session import SessionLimits
 from tests.engines import RecordingLLM
 from tests.harness import SessionHarness, no_vad, only, scripted_engines, types
 
@@ -160,3 +161,37 @@ async def test_the_llm_waits_for_a_running_transcription_not_the_response() -> N
     await harness.send({"type": "response.create"})
     await harness.until("response.done")
     assert llm.requests[-1].messages[-1].content == "Hello."
+
+
+async def test_a_pcm16_append_of_an_odd_number_of_bytes_is_refused_and_buffers_nothing() -> None:
+    harness = await started()
+    await append(harness, pcm16(50))
+    events = await harness.request({"type": "input_audio_buffer.append", "audio": b64(pcm16(50) + b"\x01")})
+    error = only(events, "error")["error"]
+    assert (error["type"], error["code"], error["param"]) == ("invalid_request_error", "invalid_value", "audio")
+    assert error["message"] == (
+        "Invalid value for 'audio': pcm16 audio is whole 16-bit samples, 2 bytes each, but this chunk is 2401 bytes."
+    )
+    assert await append(harness, pcm16(50)) == []
+    assert await retrieved_audio(harness, await commit(harness)) == pcm16(100)
+
+
+@pytest.mark.parametrize("law", ["g711_ulaw", "g711_alaw"])
+async def test_g711_appends_of_any_length_are_whole_samples(law: str) -> None:
+    harness = await started(no_vad(input={"format": law}))
+    assert await append(harness, b"\x55" * 801) == []
+    assert await retrieved_audio(harness, await commit(harness)) == b"\x55" * 801
+
+
+async def test_a_commit_the_conversation_has_no_room_for_keeps_the_audio() -> None:
+    harness = SessionHarness(no_vad(), limits=SessionLimits(max_conversation_items=1))
+    await harness.start()
+    await harness.say("The one item there is room for.")
+    await append(harness, pcm16(200))
+    events = await harness.request({"type": "input_audio_buffer.commit"})
+    assert only(events, "error")["error"]["code"] == "conversation_full"
+    (said,) = harness.session.conversation.items
+    assert types(await harness.request({"type": "conversation.item.delete", "item_id": said.id})) == [
+        "conversation.item.deleted"
+    ]
+    assert await retrieved_audio(harness, await commit(harness)) == pcm16(200)

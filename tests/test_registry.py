@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from realtalk.cli import load_engines
+from realtalk.config import Settings
 from realtalk.engines.base import Samples
 from realtalk.engines.embedded.smart_turn import SmartTurn
 from realtalk.engines.registry import KINDS, PRESETS, EngineChoice, available, build_engines, warm_up
 from realtalk.engines.scripted.turn import PitchTurn
+from tests.harness import SessionHarness, no_vad, only
 
 
 def test_every_preset_names_an_engine_of_each_kind() -> None:
@@ -44,3 +50,20 @@ async def test_warm_up_asks_the_end_of_turn_engine_once_about_half_a_second_of_s
     turn = RecordingTurn()
     await warm_up(dataclasses.replace(build_engines(EngineChoice()), turn=turn))
     assert len(turn.heard) == 1 and np.array_equal(turn.heard[0], np.zeros(4_000, dtype=np.int16))
+
+
+async def test_warming_up_a_scripted_server_leaves_its_script_whole(tmp_path: Path) -> None:
+    script = tmp_path / "script.json"
+    call = {"name": "get_weather", "arguments": {"city": "Paris"}}
+    script.write_text(json.dumps([{"tool_calls": [call]}, {"text": "It is sunny in Paris."}]))
+    # as `realtalk serve --script` does it, before its event loop starts
+    engines = await asyncio.to_thread(load_engines, Settings(engines="scripted", script=script))
+    weather = {"type": "function", "name": "get_weather", "parameters": {"type": "object"}}
+    harness = SessionHarness(no_vad(modality="text", tools=[weather]), engines)
+    await harness.start()
+    await harness.say("What's the weather in Paris?")
+    first = only(await harness.response(), "response.done")["response"]
+    assert [(o["type"], o.get("name")) for o in first["output"]] == [("function_call", "get_weather")]
+    assert json.loads(first["output"][0]["arguments"]) == {"city": "Paris"}
+    second = only(await harness.response(), "response.done")["response"]
+    assert second["output"][0]["content"][0]["text"] == "It is sunny in Paris."

