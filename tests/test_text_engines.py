@@ -70,6 +70,15 @@ async def test_scripted_llm_honours_a_forced_tool_with_schema_valid_arguments() 
     assert args == example_arguments(tool) == {"city": "example", "nights": 1, "plan": "basic"}
 
 
+def test_example_arguments_take_the_first_non_null_type_and_fill_boolean_schemas() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"when": {"type": ["null", "integer"]}, "anything": True, "nothing": {"type": "null"}},
+        "required": ["when", "anything", "nothing"],
+    }
+    assert example_arguments(FunctionSpec("f", "", schema)) == {"when": 1, "anything": "example", "nothing": None}
+
+
 async def test_scripted_llm_counts_words_per_message_as_its_usage_does() -> None:
     call = ChatMessage("assistant", "Let me check.", (ToolCall("c1", "lookup", '{"city": "Paris"}'),))
     request = LLMRequest([*SAY_HI.messages, call, ChatMessage("tool", "sunny", tool_call_id="c1")])

@@ -57,6 +57,13 @@ def test_instructions_describe_the_tools_and_the_reply_forms() -> None:
     assert "get_weather(city: string): Weather for a city" in text and '"message"' in text
 
 
+def test_instructions_name_type_lists_and_boolean_schemas() -> None:
+    tool = FunctionSpec(
+        "note", "Take a note", {"type": "object", "properties": {"text": {"type": ["string", "null"]}, "x": True}}
+    )
+    assert "note(text: string|null, x: any): Take a note" in tool_instructions([tool], ToolChoiceSpec("auto"))
+
+
 @pytest.mark.parametrize("piece", [1, 3, 1000])
 def test_a_streamed_call_becomes_a_start_and_argument_deltas(piece: int) -> None:
     reply = '{"name": "get_weather", "arguments": {"city": "Oslo \\"Norway\\"", "days": {"n": 2}}}'

@@ -57,13 +57,19 @@ def tool_instructions(tools: Sequence[FunctionSpec], choice: ToolChoiceSpec) -> 
     lines = ["You can call these tools:"]
     for tool in tools:
         params = ", ".join(
-            f"{name}: {spec.get('type', 'any')}" for name, spec in (tool.parameters or {}).get("properties", {}).items()
+            f"{name}: {_type_name(spec)}" for name, spec in (tool.parameters or {}).get("properties", {}).items()
         )
         lines.append(f"- {tool.name}({params}): {tool.description}".rstrip(": "))
     lines.append('To call a tool reply {"name": "<tool>", "arguments": {...}}.')
     if choice.mode == "auto":
         lines.append('To answer in words reply {"message": "<your answer>"}.')
     return "\n".join(lines)
+
+
+def _type_name(schema: Any) -> str:
+    """`string`, `string|null` for a list of types, `any` for a boolean schema or one without a type."""
+    kind = schema.get("type", "any") if isinstance(schema, dict) else "any"
+    return "|".join(kind) if isinstance(kind, list) else str(kind)
 
 
 class ToolReplyParser:

@@ -106,10 +106,15 @@ def example_arguments(tool: FunctionSpec) -> dict[str, Any]:
     return {name: _example(props.get(name, {})) for name in schema.get("required", [])}
 
 
-def _example(schema: dict[str, Any]) -> Any:
-    if "enum" in schema:
+def _example(schema: Any) -> Any:
+    """A value of the schema's (first non-null) type; a boolean schema (`true`: anything) gets a string."""
+    if not isinstance(schema, dict):
+        return "example"
+    if schema.get("enum"):
         return schema["enum"][0]
     kind = schema.get("type", "string")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
     samples: dict[str, Any] = {
         "string": "example",
         "integer": 1,
