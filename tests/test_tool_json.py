@@ -57,6 +57,19 @@ def test_instructions_describe_the_tools_and_the_reply_forms() -> None:
     assert "get_weather(city: string): Weather for a city" in text and '"message"' in text
 
 
+def test_boolean_subschemas_reach_the_grammar_as_objects() -> None:
+    params = {
+        "type": "object",
+        "properties": {"x": True, "never": False, "list": {"type": "array", "items": True}},
+        "additionalProperties": False,
+    }
+    schema = reply_schema([FunctionSpec("f", "", params)], ToolChoiceSpec("required"))
+    assert schema is not None
+    arguments = schema["properties"]["arguments"]
+    assert arguments["properties"] == {"x": {}, "never": {"not": {}}, "list": {"type": "array", "items": {}}}
+    assert arguments["additionalProperties"] is False  # a keyword llama.cpp knows: kept
+
+
 def test_instructions_name_type_lists_and_boolean_schemas() -> None:
     tool = FunctionSpec(
         "note", "Take a note", {"type": "object", "properties": {"text": {"type": ["string", "null"]}, "x": True}}

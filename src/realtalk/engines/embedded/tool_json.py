@@ -45,11 +45,39 @@ def reply_schema(tools: Sequence[FunctionSpec], choice: ToolChoiceSpec) -> dict[
 
 
 def _arguments_schema(tool: FunctionSpec) -> dict[str, Any]:
-    schema = dict(tool.parameters or {})
+    schema = dict(_objects_only(tool.parameters or {}))
     schema.setdefault("type", "object")
     if schema["type"] == "object":
         schema.setdefault("properties", {})
     return schema
+
+
+_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+_SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
+_SCHEMA_VALUES = ("items", "not", "if", "then", "else", "contains", "propertyNames")
+
+
+def _objects_only(schema: Any) -> Any:
+    """The schema with each boolean subschema spelled as an object (`true` → `{}`, `false` → `{"not": {}}`).
+
+    JSON Schema allows `true`/`false` wherever a schema goes, but llama.cpp's grammar builder wants
+    objects (`additionalProperties: false` it knows, and is left alone).
+    """
+    if isinstance(schema, bool):
+        return {} if schema else {"not": {}}
+    if not isinstance(schema, dict):
+        return schema
+    out = dict(schema)
+    for key in _SCHEMA_MAPS:
+        if isinstance(out.get(key), dict):
+            out[key] = {name: _objects_only(sub) for name, sub in out[key].items()}
+    for key in _SCHEMA_LISTS:
+        if isinstance(out.get(key), list):
+            out[key] = [_objects_only(sub) for sub in out[key]]
+    for key in _SCHEMA_VALUES:
+        if key in out:
+            out[key] = _objects_only(out[key])
+    return out
 
 
 def tool_instructions(tools: Sequence[FunctionSpec], choice: ToolChoiceSpec) -> str:
