@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fractions
 import time
 from typing import Any
 
@@ -19,42 +18,9 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame
 from av.audio.resampler import AudioResampler
 
-RATE = 48_000
-FRAME = 960  # 20 ms
+from realtalk.bench.webrtc import FRAME, RATE, Microphone
 
-
-class Microphone(MediaStreamTrack):
-    kind = "audio"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._pending = np.zeros(0, dtype=np.int16)
-        self._sent = 0
-        self._start: float | None = None
-
-    def say(self, samples: np.ndarray[Any, Any]) -> None:
-        self._pending = np.concatenate([self._pending, samples.astype(np.int16)])
-
-    async def recv(self) -> AudioFrame:
-        if self.readyState != "live":
-            raise MediaStreamError
-        now = time.monotonic()
-        if self._start is None:
-            self._start = now
-        wait = self._start + self._sent / RATE - now
-        if wait > 0:
-            await asyncio.sleep(wait)
-        chunk = np.zeros(FRAME, dtype=np.int16)
-        take = min(FRAME, len(self._pending))
-        chunk[:take] = self._pending[:take]
-        self._pending = self._pending[take:]
-        frame = AudioFrame(format="s16", layout="mono", samples=FRAME)
-        frame.planes[0].update(chunk.tobytes())
-        frame.sample_rate = RATE
-        frame.pts = self._sent
-        frame.time_base = fractions.Fraction(1, RATE)
-        self._sent += FRAME
-        return frame
+__all__ = ["FRAME", "RATE", "Microphone", "RtcClient", "tone"]
 
 
 def tone(ms: int, freq: float = 440.0, level: float = 0.3) -> np.ndarray[Any, Any]:
