@@ -18,9 +18,9 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame
 from av.audio.resampler import AudioResampler
 
-from realtalk.bench.webrtc import FRAME, RATE, Microphone
+from realtalk.bench.webrtc import RATE, Microphone
 
-__all__ = ["FRAME", "RATE", "Microphone", "RtcClient", "tone"]
+__all__ = ["RATE", "Microphone", "RtcClient", "tone"]
 
 
 def tone(ms: int, freq: float = 440.0, level: float = 0.3) -> np.ndarray[Any, Any]:
