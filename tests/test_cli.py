@@ -107,3 +107,11 @@ def test_bench_refuses_unknown_names(flag: str, capsys: pytest.CaptureFixture[st
     with pytest.raises(SystemExit):
         build_parser().parse_args(["bench", "latency", flag, "embedded,nonsense"])
     assert "choose from" in capsys.readouterr().err
+
+
+def test_bench_soak_takes_its_load_and_leaves_the_server_settings_alone() -> None:
+    args = build_parser().parse_args(
+        ["bench", "soak", "--stack", "embedded", "--clients", "3", "--minutes", "16", "--warmup-minutes", "6"]
+    )
+    assert (args.which, args.stack, args.clients, args.minutes, args.warmup_minutes) == ("soak", "embedded", 3, 16, 6)
+    assert settings_from(args) == settings_from(build_parser().parse_args(["bench", "soak"]))
