@@ -139,3 +139,11 @@ def test_the_environment_sets_caps_too(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REALTALK_HEADER_TIMEOUT", "2.5")
     settings = settings_for([])
     assert (settings.max_sessions_per_key, settings.header_timeout, settings.max_event_mb) == (5, 2.5, 21)
+
+
+def test_bench_soak_takes_its_load_and_leaves_the_server_settings_alone() -> None:
+    args = build_parser().parse_args(
+        ["bench", "soak", "--stack", "embedded", "--clients", "3", "--minutes", "16", "--warmup-minutes", "6"]
+    )
+    assert (args.which, args.stack, args.clients, args.minutes, args.warmup_minutes) == ("soak", "embedded", 3, 16, 6)
+    assert settings_from(args) == settings_from(build_parser().parse_args(["bench", "soak"]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -43,6 +44,15 @@ def assert_error(response: httpx.Response, status: int, code: str, param: str | 
 async def test_healthz_reports_ok(client: httpx.AsyncClient) -> None:
     response = await client.get("/healthz")
     assert response.status_code == 200 and response.json()["status"] == "ok"
+
+
+async def test_healthz_counts_the_event_loops_tasks(client: httpx.AsyncClient) -> None:
+    before = (await client.get("/healthz")).json()["tasks"]
+    waiting = asyncio.create_task(asyncio.Event().wait())
+    assert (await client.get("/healthz")).json()["tasks"] == before + 1
+    waiting.cancel()
+    await asyncio.gather(waiting, return_exceptions=True)
+    assert (await client.get("/healthz")).json()["tasks"] == before
 
 
 async def test_healthz_counts_speculation_unless_it_is_off(client: httpx.AsyncClient) -> None:

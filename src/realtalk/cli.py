@@ -117,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="offer only this address as a WebRTC host candidate, repeatable (default: every interface)",
     )
     bench = commands.add_parser("bench", help="measure latency, capacity and throughput; writes JSON, Markdown, PNG")
-    bench.add_argument("which", choices=["latency", "capacity", "micro", "all"])
+    bench.add_argument("which", choices=["latency", "capacity", "micro", "soak", "all"], help="all: but soak")
     bench.add_argument("--out", default="bench/results", help="folder for the results (bench/results)")
     bench.add_argument("--utterances", type=int, default=20, help="spoken questions for latency (20)")
     bench.add_argument(
@@ -134,12 +134,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--max-sessions", type=int, default=256, help="the most sessions capacity tries (256)")
     bench.add_argument("--levels", help="exact session counts for capacity, e.g. 1,4,16 (no search)")
+    bench.add_argument("--clients", type=int, default=20, help="soak: clients, each reconnecting over and over (20)")
+    bench.add_argument("--minutes", type=float, default=5.0, help="soak: how long the load lasts (5)")
+    bench.add_argument("--warmup-minutes", type=float, default=1.0, help="soak: left out of the RSS slope (1)")
+    bench.add_argument("--stack", choices=STACKS, default="scripted", help="soak: the engine preset (scripted)")
     models = commands.add_parser("models", help="list the embedded models: package, version, size, path")
     models.add_argument("--data-dir", help="where assembled model files are kept (REALTALK_DATA_DIR)")
     return parser
 
 
-BENCH_ONLY = {"command", "which", "out", "utterances", "modes", "stacks", "max_sessions", "levels"}
+BENCH_ONLY = {
+    "command",
+    "which",
+    "out",
+    "utterances",
+    "modes",
+    "stacks",
+    "max_sessions",
+    "levels",
+    "clients",
+    "minutes",
+    "warmup_minutes",
+    "stack",
+}
 
 
 def names_from(choices: Collection[str]) -> Callable[[str], list[str]]:
@@ -239,7 +256,7 @@ def list_models(settings: Settings) -> None:
 
 def run_benchmarks(args: argparse.Namespace, settings: Settings) -> None:
     try:
-        from realtalk.bench import capacity, latency, micro, speech
+        from realtalk.bench import capacity, latency, micro, soak, speech
     except ImportError as exc:
         sys.exit(f"realtalk bench needs its extra: pip install 'realtalk[bench]' ({exc.name} is missing)")
     out = Path(args.out)
@@ -260,9 +277,22 @@ def run_benchmarks(args: argparse.Namespace, settings: Settings) -> None:
         if "capacity" in which:
             levels = [int(n) for n in args.levels.split(",")] if args.levels else None
             reports.append(capacity.run(utterances, out, args.max_sessions, levels=levels))
+    if "soak" in which:
+        spoken = speech.synthesize(1, data_dir=settings.data_dir)[0].speech if args.stack == "embedded" else None
+        soaked = soak.run(
+            out,
+            clients=args.clients,
+            minutes=args.minutes,
+            stack=args.stack,
+            warmup_minutes=args.warmup_minutes,
+            speech=spoken,
+        )
+        reports.append(soaked)
     for report in reports:
         console.print(f"\n[bold]{report.name}[/bold] → {out}/{report.name}.json, .md, .png")
         console.print((out / f"{report.name}.md").read_text(), soft_wrap=True)  # tables, not prose: never wrap
+    if "soak" in which and not soaked.results["passed"]:
+        sys.exit("realtalk bench soak: the server's memory kept growing after the warm-up")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -109,10 +109,11 @@ def plot_lines(
     ylabel: str,
     path: Path,
     limit: float | None = None,
+    marker: str | None = "o",  # None for long series, where markers would hide the line
 ) -> Path:
     with _figure(path, title, xlabel, ylabel) as axes:
         for label, values in series.items():
-            axes.plot(x, values, marker="o", label=label)
+            axes.plot(x, values, marker=marker, label=label)
         if limit is not None:
             axes.axhline(limit, color="red", linestyle="--", linewidth=1, label=f"limit {limit:g}")
     return path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -100,7 +101,14 @@ def create_app(
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:
         stats = {"speculation": speculation.as_dict()} if speculation is not None else {}
-        return {"status": "ok", "version": __version__, "sessions": len(registry), "calls": len(calls), **stats}
+        return {
+            "status": "ok",
+            "version": __version__,
+            "sessions": len(registry),
+            "calls": len(calls),
+            "tasks": len(asyncio.all_tasks()),  # every task of the event loop: one left per closed session is a leak
+            **stats,
+        }
 
     async def mint(
         request: Request,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import weakref
 from dataclasses import dataclass
 
 from realtalk.audio.g711 import Int16Array
@@ -77,26 +78,34 @@ class RealtimeSession:
         self._expiry: asyncio.Task[None] | None = None
         self._speculator = Speculator(speculation, engines.llm, engines.tts)
         self.conversation = ConversationStore(limits.max_conversation_items)
+        # The parts reach back to their session weakly. Holding it (its hooks, its outbox) would make every
+        # session a reference cycle, which only the cyclic garbage collector frees, at a full collection that
+        # under load comes hundreds of megabytes later; this way a session is freed once its transport lets go.
+        this = weakref.proxy(self)
+
+        async def outbox(event: ev.ServerEvent) -> None:
+            await this._emit(event)
+
         self.input = InputPipeline(
             config.input,
             vad=engines.vad,
             stt=engines.stt,
             turn=engines.turn,
-            emit=self._emit,
-            hooks=self,
+            emit=outbox,
+            hooks=this,
             lock=self._lock,
             max_buffer_seconds=limits.max_input_buffer_seconds,
         )
         self.input.configure(config.input, LOGPROBS in config.include)
         self.responder = Responder(
             engines,
-            self._emit,
+            outbox,
             RateLimiter(clock, limits.requests_per_minute, limits.tokens_per_minute),
             self.conversation,
             ResponderHooks(
-                started=lambda: self.input.idle_from(None),
-                finished=self._response_finished,
-                audio_sent=self._audio_went_out,
+                started=lambda: this.input.idle_from(None),
+                finished=lambda run: this._response_finished(run),
+                audio_sent=lambda: this._audio_went_out(),
                 transcripts_of=self.input.transcripts_of,
             ),
             limits.max_parallel_responses,
@@ -128,6 +137,7 @@ class RealtimeSession:
         if self._expiry is not None:
             self._expiry.cancel()
             await asyncio.gather(self._expiry, return_exceptions=True)
+            self._expiry = None  # its CancelledError holds the frame that awaited it, and so this session
         await self._speculator.drop()
         await self.responder.close()
         await self.input.close()

@@ -38,6 +38,7 @@ from typing import Any
 import httpx
 
 from realtalk.engines.base import ChatMessage, Completion, LLMEvent, LLMRequest, TextDelta, TokenCount
+from realtalk.engines.embedded.count_cache import CountCache
 from realtalk.engines.embedded.packages import ModelInfo, located, package_dir
 from realtalk.engines.embedded.tool_json import ToolReplyParser, reply_schema, tool_instructions
 
@@ -48,11 +49,15 @@ DEFAULT_MAX_TOKENS = 1024
 REPEAT_PENALTY = 1.1
 MIN_P = 0.1  # drop tokens under a tenth of the likeliest: keeps a 135M model on topic
 MESSAGE_START = "<|im_start|>"  # SmolLM2's chat template (ChatML) opens every message with this token
-COUNT_CACHE_SIZE = 16_384  # messages whose token counts are remembered, so a turn tokenizes only what is new
 # A cached run of at least this many tokens is reused where it moved (turns dropped before it), though it was
 # computed with those turns still before it: llama.cpp's context shift makes the same approximation.
 CACHE_REUSE_TOKENS = 256
-PROMPT_CACHE_MIB = 1024  # llama.cpp's copies of prompts a slot dropped (8 GiB by default): 45,000 tokens of KV
+# llama.cpp keeps a copy of each prompt a slot drops (22 KiB of KV a token), so that a conversation pushed out
+# by a third one comes back without being processed again. It keeps them up to this size (8 GiB by default):
+# 128 MiB, 5,800 tokens, holds the few conversations pushed out last. Under sustained load the cache is full of
+# conversations long closed, so its size is memory the server holds for good: at 1 GiB that was 0.9 MiB more
+# with every turn until the cache filled.
+PROMPT_CACHE_MIB = 128
 
 # A worked exchange shown before the conversation: it keeps a 135M model to short answers in English (a
 # question about France otherwise drifts into French about a third of the time).
@@ -83,7 +88,13 @@ class LLMError(RuntimeError):
 
 
 class SmolLM:
-    def __init__(self, path: Path | None = None, threads: int = 2, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        path: Path | None = None,
+        threads: int = 2,
+        seed: int | None = None,
+        prompt_cache_mib: int = PROMPT_CACHE_MIB,
+    ) -> None:
         import xllamacpp  # heavy: imported with the model
 
         params = xllamacpp.CommonParams()
@@ -99,7 +110,7 @@ class SmolLM:
         params.sampling.penalty_last_n = 64
         params.cache_prompt = True
         params.n_cache_reuse = CACHE_REUSE_TOKENS
-        params.cache_ram_mib = PROMPT_CACHE_MIB
+        params.cache_ram_mib = prompt_cache_mib
         if seed is not None:  # the same question, the same answer: for tests and demos
             params.sampling.seed = seed
         params.verbosity = 0
@@ -117,7 +128,7 @@ class SmolLM:
             base_url="http://smollm",
             headers={"Authorization": f"Bearer {params.api_keys[0]}"},
         )
-        self._counts: dict[tuple[str, str], int] = {}
+        self._counts = CountCache()
         self._start: int | None = None  # the id of MESSAGE_START, asked of the server when first needed
 
     async def stream(self, request: LLMRequest) -> AsyncIterator[LLMEvent]:
@@ -214,7 +225,7 @@ class SmolLM:
         new = list(dict.fromkeys(k for k in keys if k not in known))
         if new:
             counted = dict(zip(new, self._rendered_tokens(new), strict=True))
-            self._remember(counted)
+            self._counts.remember(counted)
             known.update(counted)
         return [known[k] for k in keys]
 
@@ -244,11 +255,6 @@ class SmolLM:
         if self._start is None:
             self._start = int(self._post("tokenize", {"content": MESSAGE_START})["tokens"][0])
         return self._start
-
-    def _remember(self, counted: dict[tuple[str, str], int]) -> None:
-        self._counts.update(counted)
-        while len(self._counts) > COUNT_CACHE_SIZE:  # the oldest first: a conversation drops its oldest
-            self._counts.pop(next(iter(self._counts)), None)
 
     def _post(self, path: str, body: dict[str, Any]) -> Any:
         response = self._http.post(path, json=body)
