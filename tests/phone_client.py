@@ -1,4 +1,4 @@
-"""Twilio's side of a Media Stream, as Twilio behaves: a stand-in carrier for the phone tests.
+"""Twilio's side of a Media Stream, as Twilio behaves (a stand-in carrier), and a stand-in application (`Notices`).
 
 It connects (signing the upgrade as Twilio does, when given the auth token), sends `connected` and
 `start`, streams the caller's voice as real-time 20 ms μ-law `media` (with `track`, `chunk`,
@@ -12,16 +12,19 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import queue
 from collections import deque
 from typing import Any
 
 import numpy as np
 import orjson
 import websockets
+from fastapi import FastAPI, Request
 
 from realtalk.audio.formats import FORMATS, Resampler
 from realtalk.engines.base import Samples
 from realtalk.server.carrier_auth import twilio_signature
+from tests.live import LiveServer
 
 FRAME_MS = 20
 FRAME_BYTES = 160  # 20 ms of μ-law at 8 kHz
@@ -225,3 +228,21 @@ class TwilioCaller:
             await self.send(
                 {"event": "mark", "sequenceNumber": self._next(), "streamSid": STREAM_SID, "mark": {"name": name}}
             )
+
+
+class Notices:
+    """A stand-in application: receives the call webhook's notices."""
+
+    def __init__(self) -> None:
+        self.posted: queue.Queue[dict[str, Any]] = queue.Queue()
+        app = FastAPI()
+
+        @app.post("/calls")
+        async def incoming(request: Request) -> dict[str, str]:
+            self.posted.put(await request.json())
+            return {}
+
+        self.server = LiveServer(app)
+
+    async def next(self, within: float = 5.0) -> dict[str, Any]:
+        return await asyncio.to_thread(self.posted.get, True, within)

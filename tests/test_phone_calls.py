@@ -10,7 +10,6 @@ import asyncio
 import base64
 import json
 import logging
-import queue
 import time
 import urllib.parse
 from collections.abc import AsyncIterator, Iterator
@@ -21,7 +20,6 @@ import httpx
 import orjson
 import pytest
 import websockets
-from fastapi import FastAPI, Request
 from openai.types.webhooks import RealtimeCallIncomingWebhookEvent
 
 from realtalk.config import Settings
@@ -30,7 +28,7 @@ from realtalk.server.app import create_app
 from realtalk.server.carrier_auth import twilio_signature
 from tests.harness import scripted_engines
 from tests.live import LiveServer
-from tests.phone_client import CALL_SID, STREAM_SID, TwilioCaller, ulaw
+from tests.phone_client import CALL_SID, STREAM_SID, Notices, TwilioCaller, ulaw
 from tests.signals import tone
 
 pytestmark = pytest.mark.live
@@ -46,24 +44,6 @@ PROFILES = {
         "audio": {"output": {"voice": "coral"}},
     }
 }
-
-
-class Notices:
-    """A stand-in application: receives the call webhook's notices."""
-
-    def __init__(self) -> None:
-        self.posted: queue.Queue[dict[str, Any]] = queue.Queue()
-        app = FastAPI()
-
-        @app.post("/calls")
-        async def incoming(request: Request) -> dict[str, str]:
-            self.posted.put(await request.json())
-            return {}
-
-        self.server = LiveServer(app)
-
-    async def next(self, within: float = 5.0) -> dict[str, Any]:
-        return await asyncio.to_thread(self.posted.get, True, within)
 
 
 @pytest.fixture
@@ -475,3 +455,13 @@ async def test_a_telnyx_stream_is_bridged_the_same_way(server: LiveServer, notic
     ]
     assert first["event"] == "media" and set(first) == {"event", "media"}
     assert second == {"event": "mark", "mark": {"name": "1"}}
+
+
+# --- profiles at startup ---------------------------------------------------------------------------------
+
+
+def test_a_bad_profile_stops_the_server_at_startup_naming_the_field(tmp_path: Path) -> None:
+    path = tmp_path / "profiles.json"
+    path.write_text(json.dumps({"sales": {"type": "realtime", "audio": {"output": {"voice": "zeus"}}}}))
+    with pytest.raises(ValueError, match=r"profile 'sales': .*\(session\.audio\.output\.voice\)"):
+        create_app(Settings(phone_profiles=path), engines=scripted_engines())

@@ -16,7 +16,7 @@ from realtalk.config import Settings
 from realtalk.engines.registry import Engines
 from realtalk.server.app import create_app
 from tests.live import LiveServer
-from tests.phone_client import TwilioCaller, ulaw
+from tests.phone_client import Notices, TwilioCaller, ulaw
 from tests.test_end_to_end import QUESTION, hear
 from tests.wer import word_error_rate
 
@@ -25,18 +25,26 @@ KEY = "sk-phone-speech"
 
 
 @pytest.fixture
-def server(embedded: Engines) -> Iterator[LiveServer]:
-    settings = Settings(engines="scripted", api_key=[KEY], allow_unsigned_phone_streams=True)
+def notices() -> Iterator[Notices]:
+    receiver = Notices()
+    with receiver.server:
+        yield receiver
+
+
+@pytest.fixture
+def server(embedded: Engines, notices: Notices) -> Iterator[LiveServer]:
+    webhook = f"{notices.server.http_url}/calls"
+    settings = Settings(engines="scripted", api_key=[KEY], allow_unsigned_phone_streams=True, call_webhook=webhook)
     with LiveServer(create_app(settings, engines=embedded)) as live:
         yield live
 
 
-async def test_a_spoken_question_on_the_phone_gets_a_spoken_answer(server: LiveServer, embedded: Engines) -> None:
+async def test_a_spoken_question_on_the_phone_gets_a_spoken_answer(
+    server: LiveServer, embedded: Engines, notices: Notices
+) -> None:
     speech = np.concatenate([c async for c in embedded.tts.synthesize(QUESTION, voice="marin", speed=1.0)])
-    calls: Any = server.app.state.calls
     async with TwilioCaller(f"ws://127.0.0.1:{server.port}/telephony/twilio/stream") as phone:
-        await phone.silence(200)
-        call_id = server.call(lambda: next(iter(calls._calls)))
+        call_id = (await notices.next())["data"]["call_id"]
         url = f"{server.ws_url}?call_id={call_id}"
         async with websockets.connect(url, additional_headers={"Authorization": f"Bearer {KEY}"}) as app:
             update = {

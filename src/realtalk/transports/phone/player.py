@@ -81,7 +81,7 @@ class PhonePlayer(Player):
             return None
         chunk = self._pending[0]
         since = self._clock() - max(self._last_echo, chunk.sent_at)
-        chunk.part.played_samples += min(chunk.samples, max(0, int(since * SAMPLE_RATE)))
+        chunk.part.played_samples += min(chunk.samples, max(0, round(since * SAMPLE_RATE)))
         return chunk.part
 
     def _drop(self) -> None:
