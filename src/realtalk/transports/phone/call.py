@@ -80,7 +80,6 @@ class PhoneCall(LiveCall[PhonePlayer]):
         line = Line(carrier, start.stream_id, lambda message: self._outbox.put_nowait(dumps(message)))
         super().__init__(call_id, session, lambda emit, announce: PhonePlayer(emit, announce, line, clock))
         self.carrier = carrier
-        self.start = start
         self._websocket = websocket
         self._feed = InputFeed(session)
         self._caller = _CallerAudio()
