@@ -262,6 +262,30 @@ async def test_the_callers_words_are_heard_and_the_answer_comes_back_as_marked_m
     assert phone.loud_ms() >= 200
 
 
+async def test_a_call_whose_session_turns_to_pcm16_is_still_heard_and_answered_in_ulaw(
+    server: LiveServer, notices: Notices
+) -> None:
+    pcm16 = {"type": "audio/pcm", "rate": 24000}
+    update = {"type": "realtime", "audio": {"input": {"format": pcm16}, "output": {"format": pcm16}}}
+    async with caller(server) as phone:
+        call_id = (await notices.next())["data"]["call_id"]
+        async with await sideband(server, call_id) as app:
+            await next_event(app, "session.created")
+            await app.send(orjson.dumps({"type": "session.update", "session": update}).decode())
+            await next_event(app, "session.updated")
+            await phone.say(ulaw(tone(800)))
+            await phone.silence(1000)
+            committed = await next_event(app, "input_audio_buffer.committed")
+            await next_event(app, "output_audio_buffer.stopped")
+            await app.send(
+                orjson.dumps({"type": "conversation.item.retrieve", "item_id": committed["item_id"]}).decode()
+            )
+            retrieved = await next_event(app, "conversation.item.retrieved")
+    kept = base64.b64decode(retrieved["item"]["content"][0]["audio"])
+    assert len(kept) % 48 == 0 and len(kept) >= 800 * 48  # pcm16 at 24 kHz: 48 bytes a millisecond
+    assert sum(len(base64.b64decode(m["media"]["payload"])) for m in phone.events("media")) == 240 * 8
+
+
 async def test_the_answer_is_played_out_in_real_time_before_it_stops(server: LiveServer, notices: Notices) -> None:
     async with caller(server):
         call_id = (await notices.next())["data"]["call_id"]

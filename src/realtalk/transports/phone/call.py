@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -47,7 +46,7 @@ log = logging.getLogger(__name__)
 LOGGED_BAD_MESSAGES = 10  # per call; a carrier (or an impostor) sending garbage cannot flood the log
 
 
-class _CallerAudio:
+class _IntoSession:
     """The caller's μ-law in the session's input format: as it is for `g711_ulaw` (bit-exact), else decoded
     and resampled (a sideband may change the format with `session.update`)."""
 
@@ -82,7 +81,7 @@ class PhoneCall(LiveCall[PhonePlayer]):
         self.carrier = carrier
         self._websocket = websocket
         self._feed = InputFeed(session)
-        self._caller = _CallerAudio()
+        self._into_session = _IntoSession()
         self._bad_messages = 0
 
     # --- the call (LiveCall) -------------------------------------------------------------------------
@@ -118,11 +117,11 @@ class PhoneCall(LiveCall[PhonePlayer]):
     async def _take(self, inbound: Inbound) -> None:
         match inbound:
             case CallerAudio(ulaw=ulaw):
-                await self._feed.append(self._caller.convert(ulaw, self.session.config.input.format))
+                await self._feed.append(self._into_session.convert(ulaw, self.session.config.input.format))
             case MarkPlayed(name=name):
                 self.player.played(name)
             case Digit(digit=digit):
-                await self._broadcast(ev.DtmfReceived(digit, int(time.time())))
+                await self._broadcast(ev.DtmfReceived(digit, int(self.session.clock.now())))
             case StreamStop():
                 self.end("the carrier stopped the stream")
             case StreamStart():
