@@ -489,3 +489,30 @@ def test_a_bad_profile_stops_the_server_at_startup_naming_the_field(tmp_path: Pa
     path.write_text(json.dumps({"sales": {"type": "realtime", "audio": {"output": {"voice": "zeus"}}}}))
     with pytest.raises(ValueError, match=r"profile 'sales': .*\(session\.audio\.output\.voice\)"):
         create_app(Settings(phone_profiles=path), engines=scripted_engines())
+
+
+# --- capacity and a failing application ------------------------------------------------------------------
+
+
+async def test_a_full_server_refuses_a_stream_503_before_the_upgrade() -> None:
+    settings = Settings(max_connections=1, allow_unsigned_phone_streams=True)
+    with LiveServer(create_app(settings, engines=scripted_engines())) as live:
+        async with TwilioCaller(stream_url(live)) as first:
+            await first.silence(100)
+            with pytest.raises(websockets.InvalidStatus) as denied:
+                await websockets.connect(stream_url(live))
+    assert denied.value.response.status_code == 503
+
+
+async def test_a_call_webhook_that_fails_is_logged_and_the_call_goes_on(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, "realtalk.server.call_webhook")
+    settings = Settings(allow_unsigned_phone_streams=True, call_webhook="http://127.0.0.1:9/calls")  # discard port
+    with LiveServer(create_app(settings, engines=scripted_engines())) as live:
+        async with TwilioCaller(stream_url(live)) as phone, httpx.AsyncClient(base_url=live.http_url) as http:
+            for _ in range(100):
+                if any("call webhook failed" in r.getMessage() for r in caplog.records):
+                    break
+                await asyncio.sleep(0.05)
+            await phone.silence(100)
+            assert (await http.get("/healthz")).json()["calls"] == 1
+    assert any("call webhook failed" in r.getMessage() for r in caplog.records)
