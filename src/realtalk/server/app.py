@@ -29,7 +29,8 @@ from realtalk.server.auth import Authenticator, AuthError, bearer_token, subprot
 from realtalk.server.body_limits import BodyLimits
 from realtalk.server.call_webhook import CallWebhook
 from realtalk.server.calls import CallRegistry, add_call_routes
-from realtalk.server.errors import InternalErrors, NotFound, deny_websocket, error_response, protocol_error_response
+from realtalk.server.errors import InternalErrors, NotFound, error_response, protocol_error_response
+from realtalk.server.errors import deny_websocket as _deny
 from realtalk.server.json_body import json_object
 from realtalk.server.openai_api import add_openai_routes
 from realtalk.server.phone_profiles import PhoneProfiles
@@ -178,10 +179,10 @@ def create_app(
             principal = await auth.for_session(token)
             config = initial_config(principal, websocket.query_params, settings)
         except ProtocolError as exc:
-            await deny_websocket(websocket, exc, 401 if isinstance(exc, AuthError) else 400)
+            await _deny(websocket, exc, 401 if isinstance(exc, AuthError) else 400)
             return
         if registry.full():
-            await deny_websocket(
+            await _deny(
                 websocket,
                 ProtocolError(
                     "The server is at its session capacity; try again later.", code="server_busy", type="server_error"
@@ -190,7 +191,7 @@ def create_app(
             )
             return
         if registry.full_for(principal.key_id):
-            await deny_websocket(websocket, registry.too_many_for_key(), 429)
+            await _deny(websocket, registry.too_many_for_key(), 429)
             return
         dialect = select_dialect(websocket.headers, offered)
         await websocket.accept(subprotocol="realtime" if "realtime" in offered else None)
@@ -211,7 +212,7 @@ def create_app(
             if call is None:
                 raise NotFound(f"No live call with id '{call_id[:64]}'.", code="call_not_found")
         except ProtocolError as exc:
-            await deny_websocket(websocket, exc, 401 if isinstance(exc, AuthError) else 404)
+            await _deny(websocket, exc, 401 if isinstance(exc, AuthError) else 404)
             return
         await websocket.accept(subprotocol="realtime" if "realtime" in offered else None)
         dialect = select_dialect(websocket.headers, offered)
