@@ -47,6 +47,7 @@ SAMPLES: dict[type[Any], ev.ServerEvent] = {
     ev.ItemRetrieved: ev.ItemRetrieved(HEARD),
     ev.ItemTruncated: ev.ItemTruncated("item_a", 0, 120),
     ev.OutputAudioBuffer: ev.OutputAudioBuffer("resp_a", "started"),
+    ev.DtmfReceived: ev.DtmfReceived("7", 1_760_000_000),
     ev.ItemDeleted: ev.ItemDeleted("item_a"),
     ev.InputAudioCommitted: ev.InputAudioCommitted("item_u", None),
     ev.InputAudioCleared: ev.InputAudioCleared(),

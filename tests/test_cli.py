@@ -45,6 +45,19 @@ def test_flags_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
     assert (settings.port, settings.api_key) == (9002, ["a", "b"])
 
 
+def test_phone_flags_and_their_variables(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    monkeypatch.setenv("REALTALK_TWILIO_AUTH_TOKEN", "from-env")
+    monkeypatch.setenv("REALTALK_ALLOW_UNSIGNED_PHONE_STREAMS", "true")
+    settings = settings_for(["--public-url", "https://phone.example.org", "--phone-profiles", str(tmp_path / "p.json")])
+    assert (settings.public_url, settings.phone_profiles) == ("https://phone.example.org", tmp_path / "p.json")
+    assert (settings.twilio_auth_token, settings.allow_unsigned_phone_streams) == ("from-env", True)
+    assert (
+        settings_for(["--call-webhook", "https://app.example.org/calls"]).call_webhook
+        == "https://app.example.org/calls"
+    )
+    assert settings_for([]).telnyx_stream_token is None
+
+
 def test_every_serve_flag_has_an_environment_variable() -> None:
     flags = set(vars(build_parser().parse_args(["serve"]))) - {"command"}
     assert flags and flags <= set(cli.Settings.model_fields), flags - set(cli.Settings.model_fields)

@@ -301,7 +301,7 @@ def test_item_created_renders_conversation_item_created() -> None:
     ]
 
 
-@pytest.mark.parametrize("kind", [ev.ItemDone, ev.IdleTimeout])
+@pytest.mark.parametrize("kind", [ev.ItemDone, ev.IdleTimeout, ev.DtmfReceived])
 def test_events_beta_lacks_render_as_nothing(kind: type[Any]) -> None:
     assert bodies(BETA, SAMPLES[kind]) == []
 

@@ -456,6 +456,12 @@ def test_idle_timeout_renders_timeout_triggered() -> None:
     ]
 
 
+def test_a_keypad_press_renders_as_openai_sends_it_with_no_event_id() -> None:
+    assert GA.encode(SAMPLES[ev.DtmfReceived]) == [
+        {"type": "input_audio_buffer.dtmf_event_received", "event": "7", "received_at": 1_760_000_000}
+    ]
+
+
 def test_a_response_shows_modality_voice_and_format_the_ga_way() -> None:
     response = bodies(GA, SAMPLES[ev.ResponseDone])[0]["response"]
     assert {key: response[key] for key in ("output_modalities", "audio")} == {

@@ -116,6 +116,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ADDRESS",
         help="offer only this address as a WebRTC host candidate, repeatable (default: every interface)",
     )
+    phone = serve.add_argument_group("phone calls (see Phone calls in the README)")
+    phone.add_argument("--public-url", help="public base URL carriers reach, https://host (REALTALK_PUBLIC_URL)")
+    phone.add_argument("--phone-profiles", help="JSON file: profile name → GA session (REALTALK_PHONE_PROFILES)")
+    phone.add_argument("--call-webhook", help="URL told of each phone call, realtime.call.incoming")
+    phone.add_argument("--twilio-auth-token", help="checks X-Twilio-Signature (REALTALK_TWILIO_AUTH_TOKEN)")
+    phone.add_argument("--telnyx-stream-token", help="the streaming auth token Telnyx streams must present")
+    phone.add_argument(
+        "--allow-unsigned-phone-streams",
+        action="store_true",
+        default=None,
+        help="accept phone webhooks and streams that no carrier signed: local testing only",
+    )
     bench = commands.add_parser("bench", help="measure latency, capacity and throughput; writes JSON, Markdown, PNG")
     bench.add_argument("which", choices=["latency", "capacity", "micro", "soak", "all"], help="all: but soak")
     bench.add_argument("--out", default="bench/results", help="folder for the results (bench/results)")

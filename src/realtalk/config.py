@@ -91,6 +91,17 @@ class Settings(BaseSettings):
         default_factory=list, description="addresses offered as WebRTC host candidates; none = every interface"
     )
 
+    public_url: str | None = Field(
+        None, description="the server's public base URL (https://host), as carriers reach it through a proxy or tunnel"
+    )
+    phone_profiles: Path | None = Field(None, description="JSON file: profile name → GA session object for phone calls")
+    call_webhook: str | None = Field(None, description="URL notified (realtime.call.incoming) when a phone call starts")
+    twilio_auth_token: str | None = Field(None, description="Twilio auth token: checks X-Twilio-Signature")
+    telnyx_stream_token: str | None = Field(None, description="Telnyx streaming auth token its streams must present")
+    allow_unsigned_phone_streams: bool = Field(
+        False, description="accept phone webhooks and streams no carrier signed (local testing only)"
+    )
+
     @field_validator("api_key", "cors_origin", "ice_servers", "webrtc_host_ip", mode="before")
     @classmethod
     def _split_list(cls, value: Any) -> Any:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields
 from functools import partial
@@ -16,7 +17,7 @@ import numpy as np
 from rich.progress import Progress
 
 from realtalk.audio.formats import FORMATS
-from realtalk.bench import client
+from realtalk.bench import client, phone
 from realtalk.bench.modes import MODES, Mode
 from realtalk.bench.report import Report, Table, percentiles, plot_cdf, plot_waterfall
 from realtalk.bench.server import serve
@@ -140,12 +141,14 @@ def speculated(health: dict[str, Any], end_of_speech: float) -> dict[str, float]
 
 
 def measure(mode: Mode, utterances: list[Utterance], advance: Callable[[], object]) -> ModeRun:
-    with serve(*mode.server_args()) as server:
+    with tempfile.TemporaryDirectory() as workdir, serve(*mode.server_args(Path(workdir))) as server:
         health, cpu = server.health(), server.cpu_seconds()
         turns = []
         for utterance in utterances:
-            stages, end_of_speech = asyncio.run(one_turn(server.url, utterance, mode))
-            turns.append({**stages, **speculated(server.health(), end_of_speech)})
+            turn = phone.one_turn(server.base, utterance) if mode.phone else one_turn(server.url, utterance, mode)
+            stages, end_of_speech = asyncio.run(turn)
+            unseen = {stage: float("nan") for stage in STAGES}  # a phone line shows only its audio
+            turns.append({**unseen, **stages, **speculated(server.health(), end_of_speech)})
             advance()
         return ModeRun(mode, turns, Speculation.between(health, server.health()), server.cpu_seconds() - cpu)
 

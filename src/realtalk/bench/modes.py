@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import orjson
 
 from realtalk.protocol.config import AudioFormatName
 from realtalk.protocol.ga.fields import format_object
@@ -19,9 +22,15 @@ class Mode:
     turn_detection: dict[str, Any]
     audio_format: AudioFormatName = "pcm16"  # in and out
     speculate: bool = True
+    phone: bool = False  # a Twilio media stream (μ-law) instead of a realtime WebSocket
 
-    def server_args(self) -> list[str]:
-        return ["--engines", self.stack, "--seed", str(SEED), "--speculate" if self.speculate else "--no-speculate"]
+    def server_args(self, workdir: Path) -> list[str]:
+        args = ["--engines", self.stack, "--seed", str(SEED), "--speculate" if self.speculate else "--no-speculate"]
+        if self.phone:  # the call's session is this mode's, as a profile; the bench's stream is unsigned
+            profiles = workdir / "phone_profiles.json"
+            profiles.write_bytes(orjson.dumps({PHONE_PROFILE: {"type": "realtime", **self.session()}}))
+            args += ["--phone-profiles", str(profiles), "--allow-unsigned-phone-streams"]
+        return args
 
     def session(self) -> dict[str, Any]:
         """The GA session of this mode; transcription is on, since its completion is one of the stages."""
@@ -40,12 +49,14 @@ class Mode:
 
 
 SERVER_VAD = {"type": "server_vad", "silence_duration_ms": 500}
+PHONE_PROFILE = "bench"
 MODES = {
     "embedded-server_vad": Mode("embedded", SERVER_VAD),
     "embedded-semantic_auto": Mode("embedded", {"type": "semantic_vad", "eagerness": "auto"}),
     "embedded-semantic_high": Mode("embedded", {"type": "semantic_vad", "eagerness": "high"}),
     "embedded-pcmu": Mode("embedded", SERVER_VAD, "g711_ulaw"),
     "scripted-server_vad": Mode("scripted", SERVER_VAD),
+    "embedded-phone": Mode("embedded", SERVER_VAD, "g711_ulaw", phone=True),
     "embedded-nospec": Mode("embedded", SERVER_VAD, speculate=False),  # the same as embedded-server_vad, unhelped
 }
 DEFAULT_MODES = [name for name, mode in MODES.items() if mode.speculate]

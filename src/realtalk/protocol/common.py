@@ -367,10 +367,13 @@ StreamNames = Mapping[ev.StreamKind, str]
 """Each stream's event name before `.delta` / `.done` (`response.output_text`, beta `response.text`)."""
 
 
+UNSTAMPED = {"input_audio_buffer.dtmf_event_received"}  # a SIP-era event OpenAI sends with no `event_id`
+
+
 def stamped(body: Body) -> list[dict[str, Any]]:
-    """The rendered objects, each with a fresh `event_id`."""
+    """The rendered objects, each with a fresh `event_id` (but those OpenAI sends without one)."""
     bodies = [] if body is None else body if isinstance(body, list) else [body]
-    return [{"event_id": ids.event_id(), **each} for each in bodies]
+    return [each if each["type"] in UNSTAMPED else {"event_id": ids.event_id(), **each} for each in bodies]
 
 
 def plain(value: Any) -> Any:

@@ -138,6 +138,14 @@ class OutputAudioBuffer:
 
 
 @dataclass
+class DtmfReceived:
+    """A telephone keypad press on a phone call (0 to 9, *, #, A to D), when the server received it (Unix seconds)."""
+
+    digit: str
+    received_at: int
+
+
+@dataclass
 class ItemTruncated:
     item_id: str
     content_index: int
@@ -311,6 +319,7 @@ ServerEvent = (
     | ItemTruncated
     | ItemDeleted
     | OutputAudioBuffer
+    | DtmfReceived
     | InputAudioCommitted
     | InputAudioCleared
     | SpeechStarted

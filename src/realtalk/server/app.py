@@ -28,14 +28,18 @@ from realtalk.protocol.ga import rest as ga_rest
 from realtalk.protocol.wire import Dialect
 from realtalk.server.auth import Authenticator, AuthError, bearer_token, subprotocol_token
 from realtalk.server.body_limits import BodyLimits
+from realtalk.server.call_webhook import CallWebhook
 from realtalk.server.calls import CallRegistry, add_call_routes
 from realtalk.server.errors import InternalErrors, NotFound, error_response, protocol_error_response
+from realtalk.server.errors import deny_websocket as _deny
 from realtalk.server.json_body import json_object
 from realtalk.server.openai_api import add_openai_routes
+from realtalk.server.phone_profiles import PhoneProfiles
 from realtalk.server.playground import add_playground_routes
 from realtalk.server.secrets import InMemorySecretStore, SecretStore, StoredSecret
 from realtalk.server.session_defaults import initial_config, session_defaults
 from realtalk.server.sessions import SessionRegistry
+from realtalk.server.telephony import add_telephony_routes
 from realtalk.session.session import RealtimeSession, SessionLimits
 from realtalk.session.speculation import SpeculationStats
 from realtalk.transports.webrtc.ice import IceSettings, offer_host_addresses
@@ -65,11 +69,14 @@ def create_app(
     calls = CallRegistry()
     ice = IceSettings(settings.ice_servers, settings.ice_username, settings.ice_credential, settings.webrtc_host_ip)
     offer_host_addresses(ice.host_addresses)
+    profiles = PhoneProfiles(settings)  # a bad profile file stops the server here, not on a caller's line
+    webhook = CallWebhook(settings.call_webhook)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         await calls.close()
+        await webhook.close()
 
     app = FastAPI(title="realtalk", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan)
     # inside CORS (added first = innermost), so a browser app can read a 500, 413 or 408 too
@@ -156,6 +163,18 @@ def create_app(
         speculation=speculation,
         ice=ice,
     )
+    add_telephony_routes(
+        app,
+        settings=settings,
+        engines=engines,
+        sessions=registry,
+        calls=calls,
+        clock=clock,
+        limits=limits,
+        speculation=speculation,
+        profiles=profiles,
+        webhook=webhook,
+    )
 
     @app.websocket("/v1/realtime")
     async def realtime(websocket: WebSocket) -> None:
@@ -216,11 +235,3 @@ def select_dialect(headers: Mapping[str, str], subprotocols: list[str]) -> Diale
     if "realtime=v1" in headers.get("openai-beta", "") or BETA_SUBPROTOCOL in subprotocols:
         return BetaDialect()
     return GADialect()
-
-
-async def _deny(websocket: WebSocket, exc: ProtocolError, status: int) -> None:
-    """Refuse before the upgrade with an HTTP status and OpenAI's error body (or a close, if unsupported)."""
-    try:
-        await websocket.send_denial_response(protocol_error_response(exc, status))
-    except RuntimeError:
-        await websocket.close(code=1008, reason=exc.message[:120])

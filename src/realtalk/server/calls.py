@@ -12,8 +12,9 @@ import asyncio
 import hmac
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from fastapi import FastAPI, Request
@@ -23,6 +24,7 @@ from starlette.datastructures import UploadFile
 from realtalk.clock import Clock
 from realtalk.config import Settings
 from realtalk.engines.registry import Engines
+from realtalk.protocol import events as ev
 from realtalk.protocol import ids
 from realtalk.protocol.beta import BetaDialect
 from realtalk.protocol.config import SessionConfig
@@ -44,9 +46,23 @@ log = logging.getLogger(__name__)
 SIP_ONLY = "accept", "reject", "refer"
 
 
+class Call(Protocol):
+    """What the registry, hangup and the sideband need of a call, whatever carries it (WebRTC, a phone line)."""
+
+    id: str
+    session: RealtimeSession
+    ended: asyncio.Event
+
+    def end(self, reason: str) -> None: ...
+
+    async def run(self) -> None: ...
+
+    def listen_in(self, listener: ev.Emit) -> Callable[[], None]: ...
+
+
 @dataclass
 class _Live:
-    call: WebRTCCall
+    call: Call
     task: asyncio.Task[None]
     token: str | None  # the ephemeral key that opened it: it may also hang it up
 
@@ -60,7 +76,7 @@ class CallRegistry:
     def __len__(self) -> int:
         return len(self._calls)
 
-    def get(self, call_id: str) -> WebRTCCall | None:
+    def get(self, call_id: str) -> Call | None:
         live = self._calls.get(call_id)
         return live.call if live is not None else None
 
@@ -70,7 +86,10 @@ class CallRegistry:
             live is not None and token is not None and live.token is not None and hmac.compare_digest(live.token, token)
         )
 
-    def start(self, call: WebRTCCall, token: str | None, sessions: SessionRegistry, owner: str | None = None) -> None:
+    def start(
+        self, call: Call, token: str | None, sessions: SessionRegistry, owner: str | None = None
+    ) -> asyncio.Task[None]:
+        """Run `call` in its own task (returned) until it ends, counted among the server's sessions meanwhile."""
         sessions.add(call.session, owner)
 
         async def serve() -> None:
@@ -80,7 +99,9 @@ class CallRegistry:
                 sessions.remove(call.session)
                 self._calls.pop(call.id, None)
 
-        self._calls[call.id] = _Live(call, asyncio.create_task(serve(), name=f"call {call.id}"), token)
+        task = asyncio.create_task(serve(), name=f"call {call.id}")
+        self._calls[call.id] = _Live(call, task, token)
+        return task
 
     async def close(self) -> None:
         """Hang up every call and wait until each has freed what it held (server shutdown)."""
@@ -231,7 +252,7 @@ async def _part(value: UploadFile | str | None) -> bytes | str | None:
     return value
 
 
-def _find(calls: CallRegistry, call_id: str) -> WebRTCCall:
+def _find(calls: CallRegistry, call_id: str) -> Call:
     call = calls.get(call_id)
     if call is None:
         raise NotFound(f"No live call with id '{call_id[:64]}'.", code="call_not_found")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from fastapi import WebSocket
 from fastapi.responses import JSONResponse
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,6 +27,14 @@ def protocol_error_response(
     """The error as a REST answer; `name` spells a core field path as the request's dialect does."""
     message, param = exc.rendered(name)
     return error_response(status, message, type=exc.type, param=param, code=exc.code)
+
+
+async def deny_websocket(websocket: WebSocket, exc: ProtocolError, status: int) -> None:
+    """Refuse before the upgrade with an HTTP status and OpenAI's error body (or a close, if unsupported)."""
+    try:
+        await websocket.send_denial_response(protocol_error_response(exc, status))
+    except RuntimeError:
+        await websocket.close(code=1008, reason=exc.message[:120])
 
 
 class NotFound(ProtocolError):

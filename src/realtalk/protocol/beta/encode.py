@@ -42,6 +42,7 @@ _OWN: dict[type[Any], Render] = {
     },
     ev.ItemDone: lambda e: None,  # beta has no such event: `conversation.item.created` said it all
     ev.IdleTimeout: lambda e: None,  # beta has no idle timeout
+    ev.DtmfReceived: lambda e: None,  # beta's types have no DTMF event: a beta sideband is not told
     ev.FunctionArgumentsDone: arguments_done,
 }
 

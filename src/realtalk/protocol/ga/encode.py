@@ -52,6 +52,11 @@ _OWN: dict[type[Any], Render] = {
         "item_id": e.item_id,
     },
     ev.FunctionArgumentsDone: lambda e: {**arguments_done(e), "name": e.name},
+    ev.DtmfReceived: lambda e: {
+        "type": "input_audio_buffer.dtmf_event_received",
+        "event": e.digit,
+        "received_at": e.received_at,
+    },
 }
 
 

@@ -1,8 +1,7 @@
 """`listen`: the caller's microphone track into the session, as if the client appended it.
 
 The browser sends Opus at 48 kHz (decoded as stereo); each frame is mixed to mono and converted to the
-session's current input format, then appended through the session like `input_audio_buffer.append`
-— so turn detection, noise reduction and transcription see exactly what a WebSocket client would send.
+session's current input format, then appended through the session like `input_audio_buffer.append` (`InputFeed`).
 """
 
 from __future__ import annotations
@@ -13,8 +12,8 @@ from av import AudioFrame
 from av.audio.resampler import AudioResampler
 
 from realtalk.audio.formats import FORMATS
-from realtalk.protocol import client_events as ce
 from realtalk.session.session import RealtimeSession
+from realtalk.transports.input_feed import InputFeed
 
 
 class _Converter:
@@ -40,13 +39,9 @@ class _Converter:
 
 
 async def listen(track: MediaStreamTrack, session: RealtimeSession) -> None:
-    """Append every frame of `track` to the session until the track ends (the peer hung up or vanished).
-
-    A microphone never stops: when nothing commits the buffer (no turn detection) and it fills up, the
-    client hears `input_audio_buffer_full` once, and the sound is dropped until it commits or clears.
-    """
+    """Append every frame of `track` to the session until the track ends (the peer hung up or vanished)."""
     converter = _Converter()
-    refused = False
+    feed = InputFeed(session)
     while True:
         try:
             frame = await track.recv()
@@ -54,10 +49,4 @@ async def listen(track: MediaStreamTrack, session: RealtimeSession) -> None:
             return
         if not isinstance(frame, AudioFrame):
             continue
-        audio = converter.convert(frame, session.config.input.format)
-        if not audio:
-            continue
-        full = not session.input.buffer.has_room(len(audio))
-        if not (full and refused):
-            await session.handle(ce.AppendInputAudio(None, audio))
-        refused = full
+        await feed.append(converter.convert(frame, session.config.input.format))

@@ -1,0 +1,95 @@
+"""The latency of a phone call: a spoken question streamed as Twilio streams it, 20 ms μ-law `media` in real
+time, to `/telephony/twilio/stream`; the time from the end of speech to the first answer `media` back.
+
+The stream carries audio only, so of the latency stages only `first_audio` is seen (the others are NaN);
+the session is the mode's, given to the server as the phone profile the stream names.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+
+import numpy as np
+from websockets.asyncio.client import connect
+
+from realtalk.audio.formats import FORMATS, Resampler
+from realtalk.bench import client
+from realtalk.bench.modes import PHONE_PROFILE
+from realtalk.bench.speech import Utterance
+from realtalk.engines.base import Samples
+
+CHUNK_MS = 20
+LEAD_MS = 500
+TAIL_MS = 15_000
+STREAM_SID = "MZbench"
+
+
+def media(audio: Samples) -> list[str]:
+    """Pre-encoded Twilio `media` messages of `audio` (24 kHz), one per 20 ms."""
+    ulaw = FORMATS["g711_ulaw"].encode(Resampler(client.RATE, 8000).process(audio, last=True))
+    step = 8 * CHUNK_MS
+    return [
+        json.dumps(
+            {
+                "event": "media",
+                "streamSid": STREAM_SID,
+                "media": {
+                    "track": "inbound",
+                    "chunk": str(n + 1),
+                    "timestamp": str(n * CHUNK_MS),
+                    "payload": base64.b64encode(ulaw[i : i + step]).decode(),
+                },
+            }
+        )
+        for n, i in enumerate(range(0, len(ulaw), step))
+    ]
+
+
+def start() -> str:
+    return json.dumps(
+        {
+            "event": "start",
+            "sequenceNumber": "1",
+            "start": {
+                "streamSid": STREAM_SID,
+                "callSid": "CAbench",
+                "accountSid": "ACbench",
+                "tracks": ["inbound"],
+                "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+                "customParameters": {"profile": PHONE_PROFILE},
+            },
+            "streamSid": STREAM_SID,
+        }
+    )
+
+
+async def one_turn(base: str, utterance: Utterance) -> tuple[dict[str, float], float]:
+    """Milliseconds from the end of speech to the first answer audio on the line (`first_audio`; absent if
+    none came), and when speech ended (perf_counter seconds)."""
+    audio = np.concatenate([client.silence(LEAD_MS), utterance.speech, client.silence(TAIL_MS)])
+    messages = media(audio)
+    url = base.replace("http://", "ws://") + "/telephony/twilio/stream"
+    first_media: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+    async with connect(url, max_size=None, compression=None) as connection:
+        await connection.send(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
+        await connection.send(start())
+
+        async def listen() -> None:
+            async for message in connection:
+                if '"event":"media"' in str(message):
+                    first_media.set_result(time.perf_counter())
+                    return
+
+        listener = asyncio.create_task(listen())
+        timeline = client.Timeline()
+        try:
+            await client.stream(connection, messages, CHUNK_MS, timeline, until=listener)
+            await asyncio.wait_for(listener, 60)
+        finally:
+            listener.cancel()
+    end_of_speech = timeline.started + (LEAD_MS / 1000 + utterance.seconds)
+    seen = {"first_audio": (first_media.result() - end_of_speech) * 1000} if first_media.done() else {}
+    return seen, end_of_speech
