@@ -17,7 +17,7 @@ import numpy as np
 from rich.progress import Progress
 
 from realtalk.audio.formats import FORMATS
-from realtalk.bench import client, phone
+from realtalk.bench import client, phone, webrtc
 from realtalk.bench.modes import MODES, Mode
 from realtalk.bench.report import Report, Table, percentiles, plot_cdf, plot_waterfall
 from realtalk.bench.server import serve
@@ -145,12 +145,21 @@ def measure(mode: Mode, utterances: list[Utterance], advance: Callable[[], objec
         health, cpu = server.health(), server.cpu_seconds()
         turns = []
         for utterance in utterances:
-            turn = phone.one_turn(server.base, utterance) if mode.phone else one_turn(server.url, utterance, mode)
-            stages, end_of_speech = asyncio.run(turn)
+            stages, end_of_speech = asyncio.run(_turn(mode, server.base, server.url, utterance))
             unseen = {stage: float("nan") for stage in STAGES}  # a phone line shows only its audio
             turns.append({**unseen, **stages, **speculated(server.health(), end_of_speech)})
             advance()
         return ModeRun(mode, turns, Speculation.between(health, server.health()), server.cpu_seconds() - cpu)
+
+
+async def _turn(mode: Mode, base: str, url: str, utterance: Utterance) -> tuple[dict[str, float], float]:
+    """One spoken turn over the mode's transport; a WebRTC call's `first_audio` is the answer heard on its track."""
+    if mode.transport == "phone":
+        return await phone.one_turn(base, utterance)
+    if mode.transport == "webrtc":
+        on_channel = {stage: event for stage, event in STAGES.items() if stage != "first_audio"}
+        return await webrtc.one_turn(base, utterance.speech, LEAD_MS, mode.session(), on_channel)
+    return await one_turn(url, utterance, mode)
 
 
 def run(modes: Sequence[str], utterances: list[Utterance], out: Path) -> Report:

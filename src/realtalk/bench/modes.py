@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 
 from realtalk.protocol.config import AudioFormatName
 from realtalk.protocol.ga.fields import format_object
 
+Transport = Literal["websocket", "webrtc", "phone"]
 SEED = 7  # the embedded LLM samples the same answers in every mode, so later stages compare like with like
 
 
@@ -22,11 +23,11 @@ class Mode:
     turn_detection: dict[str, Any]
     audio_format: AudioFormatName = "pcm16"  # in and out
     speculate: bool = True
-    phone: bool = False  # a Twilio media stream (μ-law) instead of a realtime WebSocket
+    transport: Transport = "websocket"  # or a WebRTC call (Opus), or a Twilio media stream (μ-law)
 
     def server_args(self, workdir: Path) -> list[str]:
         args = ["--engines", self.stack, "--seed", str(SEED), "--speculate" if self.speculate else "--no-speculate"]
-        if self.phone:  # the call's session is this mode's, as a profile; the bench's stream is unsigned
+        if self.transport == "phone":  # the call's session is this mode's, as a profile; the bench's stream is unsigned
             profiles = workdir / "phone_profiles.json"
             profiles.write_bytes(orjson.dumps({PHONE_PROFILE: {"type": "realtime", **self.session()}}))
             args += ["--phone-profiles", str(profiles), "--allow-unsigned-phone-streams"]
@@ -56,7 +57,8 @@ MODES = {
     "embedded-semantic_high": Mode("embedded", {"type": "semantic_vad", "eagerness": "high"}),
     "embedded-pcmu": Mode("embedded", SERVER_VAD, "g711_ulaw"),
     "scripted-server_vad": Mode("scripted", SERVER_VAD),
-    "embedded-phone": Mode("embedded", SERVER_VAD, "g711_ulaw", phone=True),
+    "embedded-webrtc": Mode("embedded", SERVER_VAD, transport="webrtc"),
+    "embedded-phone": Mode("embedded", SERVER_VAD, "g711_ulaw", transport="phone"),
     "embedded-nospec": Mode("embedded", SERVER_VAD, speculate=False),  # the same as embedded-server_vad, unhelped
 }
 DEFAULT_MODES = [name for name, mode in MODES.items() if mode.speculate]
