@@ -149,29 +149,26 @@ def create_app(
     async def create_client_secret(request: Request) -> Response:
         return await mint(request, ga_rest.client_secret_request, ga_rest.client_secret_response, ga_rest.param)
 
+    def new_session(config: SessionConfig) -> RealtimeSession:
+        return RealtimeSession(config=config, engines=engines, clock=clock, limits=limits, speculation=speculation)
+
     add_openai_routes(app, engines, auth, settings)
     add_playground_routes(app, settings)
     add_call_routes(
         app,
         settings=settings,
-        engines=engines,
+        new_session=new_session,
         auth=auth,
         sessions=registry,
         calls=calls,
-        clock=clock,
-        limits=limits,
-        speculation=speculation,
         ice=ice,
     )
     add_telephony_routes(
         app,
         settings=settings,
-        engines=engines,
+        new_session=new_session,
         sessions=registry,
         calls=calls,
-        clock=clock,
-        limits=limits,
-        speculation=speculation,
         profiles=profiles,
         webhook=webhook,
     )
@@ -205,7 +202,7 @@ def create_app(
         await websocket.accept(subprotocol="realtime" if "realtime" in offered else None)
         transport = WebSocketTransport(websocket, dialect, settings.max_event_bytes, settings.event_rate)
 
-        session = RealtimeSession(config=config, engines=engines, clock=clock, limits=limits, speculation=speculation)
+        session = new_session(config)
         registry.add(session, principal.key_id)
         try:
             await transport.serve(session)

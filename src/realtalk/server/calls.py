@@ -21,9 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
-from realtalk.clock import Clock
 from realtalk.config import Settings
-from realtalk.engines.registry import Engines
 from realtalk.protocol import events as ev
 from realtalk.protocol import ids
 from realtalk.protocol.beta import BetaDialect
@@ -35,9 +33,8 @@ from realtalk.protocol.wire import Dialect
 from realtalk.server.auth import Authenticator, AuthError, bearer_token
 from realtalk.server.errors import NotFound, error_response, protocol_error_response
 from realtalk.server.session_defaults import initial_config, session_defaults
-from realtalk.server.sessions import SessionRegistry
-from realtalk.session.session import RealtimeSession, SessionLimits
-from realtalk.session.speculation import SpeculationStats
+from realtalk.server.sessions import SessionFactory, SessionRegistry
+from realtalk.session.session import RealtimeSession
 from realtalk.transports.webrtc.call import WebRTCCall
 from realtalk.transports.webrtc.ice import IceSettings
 from realtalk.transports.webrtc.sdp import Offer
@@ -115,13 +112,10 @@ def add_call_routes(
     app: FastAPI,
     *,
     settings: Settings,
-    engines: Engines,
+    new_session: SessionFactory,
     auth: Authenticator,
     sessions: SessionRegistry,
     calls: CallRegistry,
-    clock: Clock,
-    limits: SessionLimits,
-    speculation: SpeculationStats | None,
     ice: IceSettings,
 ) -> None:
     async def open_call(config: SessionConfig, offer: Offer, token: str | None, dialect: Dialect) -> Response:
@@ -133,7 +127,7 @@ def add_call_routes(
         owner = (await auth.for_session(token)).key_id  # the key the call counts against (checked already)
         if sessions.full_for(owner):
             return protocol_error_response(sessions.too_many_for_key(), 429)
-        session = RealtimeSession(config=config, engines=engines, clock=clock, limits=limits, speculation=speculation)
+        session = new_session(config)
         call = WebRTCCall(
             ids.rtc_call_id(), session, dialect, ice, settings.max_event_bytes, time.monotonic, settings.event_rate
         )

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
+from realtalk.protocol.config import SessionConfig
 from realtalk.protocol.errors import ProtocolError
 from realtalk.session.session import RealtimeSession
+
+# A new session on this server's engines, clock, limits and speculation stats: every transport's one way in.
+SessionFactory = Callable[[SessionConfig], RealtimeSession]
 
 
 class SessionRegistry:

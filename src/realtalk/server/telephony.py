@@ -24,9 +24,7 @@ from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import Response
 from starlette.websockets import WebSocketDisconnect
 
-from realtalk.clock import Clock
 from realtalk.config import Settings
-from realtalk.engines.registry import Engines
 from realtalk.protocol import ids
 from realtalk.protocol.errors import ProtocolError
 from realtalk.server.call_webhook import CallWebhook
@@ -34,9 +32,7 @@ from realtalk.server.calls import CallRegistry
 from realtalk.server.carrier_auth import Unsigned, public_url, require_telnyx, require_twilio
 from realtalk.server.errors import deny_websocket, error_response, protocol_error_response
 from realtalk.server.phone_profiles import PhoneProfiles, UnknownProfile
-from realtalk.server.sessions import SessionRegistry
-from realtalk.session.session import RealtimeSession, SessionLimits
-from realtalk.session.speculation import SpeculationStats
+from realtalk.server.sessions import SessionFactory, SessionRegistry
 from realtalk.transports.phone.call import PhoneCall, read_start
 from realtalk.transports.phone.carrier import BadMessage, Carrier
 from realtalk.transports.phone.telnyx import TELNYX
@@ -58,12 +54,9 @@ def add_telephony_routes(
     app: FastAPI,
     *,
     settings: Settings,
-    engines: Engines,
+    new_session: SessionFactory,
     sessions: SessionRegistry,
     calls: CallRegistry,
-    clock: Clock,
-    limits: SessionLimits,
-    speculation: SpeculationStats | None,
     profiles: PhoneProfiles,
     webhook: CallWebhook,
 ) -> None:
@@ -118,7 +111,7 @@ def add_telephony_routes(
             log.warning("%s stream refused: %s", carrier.name, reason)
             await websocket.close(code=1008, reason=reason[:120])
             return
-        session = RealtimeSession(config=config, engines=engines, clock=clock, limits=limits, speculation=speculation)
+        session = new_session(config)
         call = PhoneCall(ids.rtc_call_id(), session, websocket, carrier, start, time.monotonic)
         task = calls.start(call, None, sessions)
         log.info("call %s: a %s stream (%s)", call.id, carrier.name, ", ".join(f"{k}={v}" for k, v in start.headers))
