@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 import orjson
 from aiortc import RTCPeerConnection, RTCSessionDescription
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from av import AudioFrame
+from aiortc.mediastreams import MediaStreamTrack
 from av.audio.resampler import AudioResampler
 
 from realtalk.bench.webrtc import RATE, Microphone
+from realtalk.transports.webrtc.microphone import audio_frames
 
 __all__ = ["RATE", "Microphone", "RtcClient", "tone"]
 
@@ -93,13 +93,7 @@ class RtcClient:
 
     async def _listen(self, track: MediaStreamTrack) -> None:
         mono = AudioResampler(format="s16", layout="mono", rate=RATE)
-        while True:
-            try:
-                frame = await track.recv()
-            except MediaStreamError:
-                return
-            if not isinstance(frame, AudioFrame):
-                continue
+        async for frame in audio_frames(track):
             samples = np.concatenate([out.to_ndarray().reshape(-1) for out in mono.resample(frame)])
             self.heard.append(samples)
             if np.abs(samples).max() > 300:

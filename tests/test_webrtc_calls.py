@@ -218,17 +218,26 @@ async def test_barge_in_clears_the_playback_and_truncates_the_answer_to_what_was
     assert truncated["content_index"] == 0
 
 
+async def clear_the_long_answer(client: RtcClient, after: float) -> tuple[int, dict[str, Any]]:
+    """Let the short first answer play out, start the long one, clear it `after` seconds into its playing.
+
+    Returns where its events begin in `client.events`, and its `output_audio_buffer.started`.
+    """
+    client.send({"type": "response.create"})
+    await client.next_event("output_audio_buffer.stopped")
+    client.send({"type": "response.create"})
+    mark = len(client.events)
+    started = await client.next_event("output_audio_buffer.started", after=mark)
+    await asyncio.sleep(after)
+    client.send({"type": "output_audio_buffer.clear"})
+    return mark, started
+
+
 async def test_output_audio_buffer_clear_cuts_off_the_answer(http: httpx.AsyncClient) -> None:
     secret = await mint(http, manual())
     async with RtcClient() as client:
         await connect(http, client, secret)
-        client.send({"type": "response.create"})
-        await client.next_event("output_audio_buffer.stopped")
-        client.send({"type": "response.create"})
-        mark = len(client.events)
-        started = await client.next_event("output_audio_buffer.started", after=mark)
-        await asyncio.sleep(0.5)
-        client.send({"type": "output_audio_buffer.clear"})
+        mark, started = await clear_the_long_answer(client, 0.5)
         cleared = await client.next_event("output_audio_buffer.cleared", after=mark)
         truncated = await client.next_event("conversation.item.truncated", after=mark)
         await asyncio.sleep(0.3)
@@ -243,13 +252,7 @@ async def test_the_conversation_keeps_only_the_audio_that_was_heard(http: httpx.
     secret = await mint(http, manual())
     async with RtcClient() as client:
         await connect(http, client, secret)
-        client.send({"type": "response.create"})
-        await client.next_event("output_audio_buffer.stopped")
-        client.send({"type": "response.create"})
-        mark = len(client.events)
-        await client.next_event("output_audio_buffer.started", after=mark)
-        await asyncio.sleep(0.8)
-        client.send({"type": "output_audio_buffer.clear"})
+        mark, _ = await clear_the_long_answer(client, 0.8)
         truncated = await client.next_event("conversation.item.truncated", after=mark)
         client.send({"type": "conversation.item.retrieve", "item_id": truncated["item_id"]})
         retrieved = await client.next_event("conversation.item.retrieved", after=mark)

@@ -22,6 +22,7 @@ from av.audio.resampler import AudioResampler
 from realtalk.audio.formats import Resampler
 from realtalk.bench import client
 from realtalk.engines.base import Samples
+from realtalk.transports.webrtc.microphone import audio_frames
 
 RATE = 48_000
 FRAME = 960  # 20 ms
@@ -89,15 +90,10 @@ async def one_turn(
 
     async def listen(track: MediaStreamTrack) -> None:
         mono = AudioResampler(format="s16", layout="mono", rate=RATE)
-        while not heard:
-            try:
-                frame = await track.recv()
-            except MediaStreamError:
-                return
-            if isinstance(frame, AudioFrame) and any(
-                np.abs(o.to_ndarray()).max() > AUDIBLE for o in mono.resample(frame)
-            ):
+        async for frame in audio_frames(track):
+            if any(np.abs(out.to_ndarray()).max() > AUDIBLE for out in mono.resample(frame)):
                 heard.append(time.perf_counter())
+                return
 
     channel.on("message", on_message)
     pc.on("track", lambda track: listeners.append(asyncio.ensure_future(listen(track))))

@@ -6,6 +6,8 @@ session's current input format, then appended through the session like `input_au
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame
@@ -38,15 +40,20 @@ class _Converter:
         )
 
 
-async def listen(track: MediaStreamTrack, session: RealtimeSession) -> None:
-    """Append every frame of `track` to the session until the track ends (the peer hung up or vanished)."""
-    converter = _Converter()
-    feed = InputFeed(session)
+async def audio_frames(track: MediaStreamTrack) -> AsyncIterator[AudioFrame]:
+    """The track's audio frames until it ends (the peer hung up or vanished)."""
     while True:
         try:
             frame = await track.recv()
         except MediaStreamError:
             return
-        if not isinstance(frame, AudioFrame):
-            continue
+        if isinstance(frame, AudioFrame):
+            yield frame
+
+
+async def listen(track: MediaStreamTrack, session: RealtimeSession) -> None:
+    """Append every frame of `track` to the session until the track ends."""
+    converter = _Converter()
+    feed = InputFeed(session)
+    async for frame in audio_frames(track):
         await feed.append(converter.convert(frame, session.config.input.format))
