@@ -11,6 +11,7 @@ from realtalk.protocol.beta import BetaDialect
 from realtalk.protocol.ga import GADialect
 from tests.harness import CURRENT, OPEN_HARNESSES
 from tests.oracle import validate_beta_server_event, validate_ga_server_event
+from tests.phone_client import Notices
 
 SESSION_LOG = "realtalk.session.session"
 
@@ -90,3 +91,11 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Engines:
             seed=int(os.environ.get("REALTALK_TEST_SEED", "7")),
         )
     )
+
+
+@pytest.fixture
+def notices() -> Iterator[Notices]:
+    """A phone application's webhook receiver (`--call-webhook`), serving for one test."""
+    receiver = Notices()
+    with receiver.server:
+        yield receiver

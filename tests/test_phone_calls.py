@@ -47,13 +47,6 @@ PROFILES = {
 
 
 @pytest.fixture
-def notices() -> Iterator[Notices]:
-    receiver = Notices()
-    with receiver.server:
-        yield receiver
-
-
-@pytest.fixture
 def server(notices: Notices, tmp_path: Path) -> Iterator[LiveServer]:
     profiles = tmp_path / "profiles.json"
     profiles.write_text(json.dumps(PROFILES))
@@ -301,6 +294,14 @@ async def test_the_answer_is_played_out_in_real_time_before_it_stops(server: Liv
     assert 4.0 < played < 6.5, played  # LONG: ~4.6 s, stopped once its last mark came back
 
 
+async def start_the_long_answer(app: Any) -> dict[str, Any]:
+    """From the sideband: let SHORT play out, then start LONG; its `output_audio_buffer.started`."""
+    await app.send('{"type":"response.create"}')
+    await next_event(app, "output_audio_buffer.stopped")
+    await app.send('{"type":"response.create"}')
+    return await next_event(app, "output_audio_buffer.started")
+
+
 async def test_barge_in_clears_the_line_at_once_and_truncates_the_answer_to_what_was_played(
     server: LiveServer, notices: Notices
 ) -> None:
@@ -308,10 +309,7 @@ async def test_barge_in_clears_the_line_at_once_and_truncates_the_answer_to_what
         call_id = (await notices.next())["data"]["call_id"]
         async with await sideband(server, call_id) as app:
             await next_event(app, "session.created")
-            await app.send('{"type":"response.create"}')
-            await next_event(app, "output_audio_buffer.stopped")
-            await app.send('{"type":"response.create"}')
-            await next_event(app, "output_audio_buffer.started")
+            await start_the_long_answer(app)
             await asyncio.sleep(1.0)
             heard_before = len(phone.played)
             seen: list[dict[str, Any]] = []
@@ -341,10 +339,7 @@ async def test_output_audio_buffer_clear_from_the_sideband_clears_the_line(
             await app.send(
                 '{"type":"session.update","session":{"type":"realtime","audio":{"input":{"turn_detection":null}}}}'
             )
-            await app.send('{"type":"response.create"}')
-            await next_event(app, "output_audio_buffer.stopped")  # SHORT
-            await app.send('{"type":"response.create"}')
-            started = await next_event(app, "output_audio_buffer.started")
+            started = await start_the_long_answer(app)
             await asyncio.sleep(0.5)
             await app.send('{"type":"output_audio_buffer.clear"}')
             cleared = await next_event(app, "output_audio_buffer.cleared")

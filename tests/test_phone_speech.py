@@ -25,13 +25,6 @@ KEY = "sk-phone-speech"
 
 
 @pytest.fixture
-def notices() -> Iterator[Notices]:
-    receiver = Notices()
-    with receiver.server:
-        yield receiver
-
-
-@pytest.fixture
 def server(embedded: Engines, notices: Notices) -> Iterator[LiveServer]:
     webhook = f"{notices.server.http_url}/calls"
     settings = Settings(engines="scripted", api_key=[KEY], allow_unsigned_phone_streams=True, call_webhook=webhook)
