@@ -57,9 +57,14 @@ def test_latency_benchmark_measures_every_stage_per_mode(tmp_path: Path, utteran
     assert (tmp_path / "latency_waterfall.png").stat().st_size > 0
 
 
-def test_capacity_benchmark_measures_lag_cpu_and_memory(tmp_path: Path, utterances: list[speech.Utterance]) -> None:
-    capacity.run(utterances, tmp_path, levels=[1, 2], turns=2)
+def test_capacity_benchmark_measures_lag_cpu_and_memory_for_each_worker_count(
+    tmp_path: Path, utterances: list[speech.Utterance]
+) -> None:
+    capacity.run(utterances, tmp_path, levels=[1, 3], turns=2, workers=[1, 2])
     data = outputs(tmp_path, "capacity")
-    levels = data["levels"]
-    assert [level["sessions"] for level in levels] == [1, 2]
-    assert all(level["stops"] == level["stops_expected"] and level["cpu_cores"] > 0 for level in levels)
+    assert list(data["workers"]) == ["1", "2"]
+    for found in data["workers"].values():
+        levels = found["levels"]
+        assert [level["sessions"] for level in levels] == [1, 3]
+        assert all(level["stops"] == level["stops_expected"] for level in levels)
+        assert all(level["cpu_cores"] > 0 and level["load_generator_cpu_cores"] > 0 for level in levels)

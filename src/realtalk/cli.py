@@ -145,7 +145,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"engine presets for latency: only the modes on these run ({','.join(STACKS)})",
     )
     bench.add_argument("--max-sessions", type=int, default=256, help="the most sessions capacity tries (256)")
-    bench.add_argument("--levels", help="exact session counts for capacity, e.g. 1,4,16 (no search)")
+    bench.add_argument("--levels", type=counts, help="exact session counts for capacity, e.g. 1,4,16 (no search)")
+    bench.add_argument(
+        "--workers",
+        dest="worker_counts",
+        type=counts,
+        default=[1],
+        help="capacity: server worker processes, one search each, e.g. 1,2 (1)",
+    )
     bench.add_argument("--clients", type=int, default=20, help="soak: clients, each reconnecting over and over (20)")
     bench.add_argument("--minutes", type=float, default=5.0, help="soak: how long the load lasts (5)")
     bench.add_argument("--warmup-minutes", type=float, default=1.0, help="soak: left out of the RSS slope (1)")
@@ -164,6 +171,7 @@ BENCH_ONLY = {
     "stacks",
     "max_sessions",
     "levels",
+    "worker_counts",
     "clients",
     "minutes",
     "warmup_minutes",
@@ -182,6 +190,17 @@ def names_from(choices: Collection[str]) -> Callable[[str], list[str]]:
         return names
 
     return parse
+
+
+def counts(text: str) -> list[int]:
+    """An argparse type: a comma-separated list of positive whole numbers."""
+    try:
+        numbers = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        numbers = []
+    if not numbers or min(numbers) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected positive whole numbers separated by commas, e.g. 1,2")
+    return numbers
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -287,8 +306,9 @@ def run_benchmarks(args: argparse.Namespace, settings: Settings) -> None:
         if "latency" in which:
             reports.append(latency.run(modes, utterances[: args.utterances], out))
         if "capacity" in which:
-            levels = [int(n) for n in args.levels.split(",")] if args.levels else None
-            reports.append(capacity.run(utterances, out, args.max_sessions, levels=levels))
+            reports.append(
+                capacity.run(utterances, out, args.max_sessions, levels=args.levels, workers=args.worker_counts)
+            )
     if "soak" in which:
         spoken = speech.synthesize(1, data_dir=settings.data_dir)[0].speech if args.stack == "embedded" else None
         soaked = soak.run(

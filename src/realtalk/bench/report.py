@@ -111,8 +111,22 @@ def plot_lines(
     limit: float | None = None,
     marker: str | None = "o",  # None for long series, where markers would hide the line
 ) -> Path:
+    curves = {label: (x, values) for label, values in series.items()}
+    return plot_curves(curves, title, xlabel, ylabel, path, limit, marker)
+
+
+def plot_curves(
+    curves: dict[str, tuple[Sequence[float], Sequence[float]]],
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    path: Path,
+    limit: float | None = None,
+    marker: str | None = "o",
+) -> Path:
+    """Lines that each have their own x values (e.g. one capacity search per worker count)."""
     with _figure(path, title, xlabel, ylabel) as axes:
-        for label, values in series.items():
+        for label, (x, values) in curves.items():
             axes.plot(x, values, marker=marker, label=label)
         if limit is not None:
             axes.axhline(limit, color="red", linestyle="--", linewidth=1, label=f"limit {limit:g}")

@@ -29,18 +29,36 @@ class ServerProcess:
         """The realtime WebSocket URL."""
         return self.base.replace("http://", "ws://") + "/v1/realtime?model=gpt-realtime"
 
+    def processes(self) -> list[psutil.Process]:
+        """The server and, with `--workers N`, the worker processes its supervisor started."""
+        return [self.process, *self.process.children(recursive=True)]
+
     def cpu_seconds(self) -> float:
-        times = self.process.cpu_times()
-        return float(times.user + times.system)
+        return sum(_cpu_seconds(process) for process in self.processes())
 
     def rss_bytes(self) -> int:
-        return int(self.process.memory_info().rss)
+        return sum(_rss_bytes(process) for process in self.processes())
 
     def health(self) -> dict[str, Any]:
         """What `GET /healthz` reports now (its counters run over the server's life)."""
         response = httpx.get(self.base + "/healthz", timeout=5)
         response.raise_for_status()
         return dict(response.json())
+
+
+def _cpu_seconds(process: psutil.Process) -> float:
+    try:
+        times = process.cpu_times()
+    except psutil.NoSuchProcess:  # a worker that just exited
+        return 0.0
+    return float(times.user + times.system)
+
+
+def _rss_bytes(process: psutil.Process) -> int:
+    try:
+        return int(process.memory_info().rss)
+    except psutil.NoSuchProcess:
+        return 0
 
 
 def free_port() -> int:
