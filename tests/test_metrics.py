@@ -37,10 +37,20 @@ def parse(text: str) -> Samples:
     }
 
 
-def scrape(server: LiveServer) -> Samples:
-    response = httpx.get(f"{server.http_url}/metrics")
+async def metrics_page(server: LiveServer) -> str:
+    async with httpx.AsyncClient() as http:
+        response = await http.get(f"{server.http_url}/metrics")
     assert response.status_code == 200
-    return parse(response.text)
+    return response.text
+
+
+async def scrape(server: LiveServer) -> Samples:
+    return parse(await metrics_page(server))
+
+
+async def post(server: LiveServer, path: str, **kwargs: object) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=server.http_url, headers=bearer()) as http:
+        return await http.post(path, **kwargs)  # type: ignore[arg-type]
 
 
 def value(samples: Samples, name: str, **labels: str) -> float:
@@ -77,7 +87,7 @@ async def spoken_turn(server: LiveServer) -> None:
 
 async def test_a_spoken_turn_is_counted_exactly(server: LiveServer) -> None:
     await spoken_turn(server)
-    samples = scrape(server)
+    samples = await scrape(server)
     session = {"transport": "websocket", "dialect": "ga"}
     assert value(samples, "realtalk_sessions_opened_total", **session) == 1
     assert value(samples, "realtalk_sessions_closed_total", **session) == 1
@@ -94,7 +104,7 @@ async def test_a_spoken_turn_is_counted_exactly(server: LiveServer) -> None:
 
 async def test_each_stage_of_the_turn_is_timed_once(server: LiveServer) -> None:
     await spoken_turn(server)
-    samples = scrape(server)
+    samples = await scrape(server)
     for stage in ("speech_stopped", "transcribed", "first_transcript", "first_audio"):
         assert value(samples, "realtalk_turn_stage_seconds_count", stage=stage) == 1, stage
     stopped = value(samples, "realtalk_turn_stage_seconds_sum", stage="speech_stopped")
@@ -104,7 +114,7 @@ async def test_each_stage_of_the_turn_is_timed_once(server: LiveServer) -> None:
 
 async def test_each_engine_call_is_timed_by_engine_and_backend(server: LiveServer) -> None:
     await spoken_turn(server)
-    samples = scrape(server)
+    samples = await scrape(server)
     for engine in ("llm", "stt", "tts"):
         labels = {"engine": engine, "backend": "scripted"}
         assert value(samples, "realtalk_engine_seconds_count", **labels) >= 1, engine
@@ -114,7 +124,7 @@ async def test_each_engine_call_is_timed_by_engine_and_backend(server: LiveServe
 
 async def test_no_label_names_a_session_an_item_or_a_key(server: LiveServer) -> None:
     await spoken_turn(server)
-    text = httpx.get(f"{server.http_url}/metrics").text
+    text = await metrics_page(server)
     assert "sess_" not in text and KEY not in text
     assert not re.findall(r"[a-z]+_[A-Za-z0-9]{21}\b", text)  # no id of any kind (item_…, resp_…, rtc_…)
 
@@ -135,9 +145,9 @@ async def test_refused_sessions_are_counted_by_transport_and_reason(server: Live
     with pytest.raises(InvalidStatus) as bad_intent:
         await RealtimeClient.open(server.ws_url + "?intent=bogus", headers=bearer(), ga=True)
     assert bad_intent.value.response.status_code == 400
-    offer = httpx.post(f"{server.http_url}/v1/realtime/calls", content=b"v=0", headers=bearer())
+    offer = await post(server, "/v1/realtime/calls", content=b"v=0")
     assert offer.status_code == 400  # not application/sdp
-    samples = scrape(server)
+    samples = await scrape(server)
     assert value(samples, "realtalk_sessions_refused_total", transport="websocket", reason="auth") == 2
     assert value(samples, "realtalk_sessions_refused_total", transport="websocket", reason="per_key") == 1
     assert value(samples, "realtalk_sessions_refused_total", transport="websocket", reason="bad_request") == 1
@@ -150,22 +160,25 @@ async def test_a_full_server_counts_a_capacity_refusal() -> None:
         await held.until("session.created")
         assert await refused(full) == 503
         await held.close()
-        assert value(scrape(full), "realtalk_sessions_refused_total", transport="websocket", reason="capacity") == 1
+        assert (
+            value(await scrape(full), "realtalk_sessions_refused_total", transport="websocket", reason="capacity") == 1
+        )
 
 
 async def test_secrets_minted_and_rejected_are_counted(server: LiveServer) -> None:
     for _ in range(2):
-        minted = httpx.post(f"{server.http_url}/v1/realtime/client_secrets", json={}, headers=bearer())
+        minted = await post(server, "/v1/realtime/client_secrets", json={})
         assert minted.status_code == 200
     assert await refused(server, headers=bearer("ek_not_a_secret_we_made")) == 401
-    samples = scrape(server)
+    samples = await scrape(server)
     assert value(samples, "realtalk_secrets_minted_total") == 2
     assert value(samples, "realtalk_secrets_rejected_total", reason="unknown_or_expired") == 1
 
 
-def test_without_metrics_there_is_no_metrics_page() -> None:
+async def test_without_metrics_there_is_no_metrics_page() -> None:
     with LiveServer(create_app(Settings(engines="scripted", metrics=False))) as live:
-        assert httpx.get(f"{live.http_url}/metrics").status_code == 404
+        async with httpx.AsyncClient() as http:
+            assert (await http.get(f"{live.http_url}/metrics")).status_code == 404
 
 
 # --- several workers -----------------------------------------------------------------------------------
