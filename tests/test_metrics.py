@@ -68,18 +68,23 @@ def server() -> Iterator[LiveServer]:
         yield live
 
 
-async def spoken_turn(server: LiveServer) -> None:
-    """One session, one spoken turn (0.8 s of tone, 1 s of silence, in 100 ms appends), answered in audio."""
-    client = await RealtimeClient.open(server.ws_url, headers=bearer(), ga=True)
-    await client.until("session.created")
-    transcribed = {"type": "realtime", "audio": {"input": {"transcription": {"model": "whisper-1"}}}}
-    await client.send({"type": "session.update", "session": transcribed})
-    await client.until("session.updated")
+async def speak(client: RealtimeClient) -> None:
+    """One spoken turn: 0.8 s of tone, then 1 s of silence, in 100 ms appends (faster than real time)."""
     audio = b"".join(samples.astype("<i2").tobytes() for samples in (tone(800), silence(1000)))
     step = 24 * 2 * CHUNK_MS
     for start in range(0, len(audio), step):
         chunk = base64.b64encode(audio[start : start + step]).decode()
         await client.send({"type": "input_audio_buffer.append", "audio": chunk})
+
+
+async def spoken_turn(server: LiveServer) -> None:
+    """One session, one spoken turn, transcribed and answered in audio; the session closed."""
+    client = await RealtimeClient.open(server.ws_url, headers=bearer(), ga=True)
+    await client.until("session.created")
+    transcribed = {"type": "realtime", "audio": {"input": {"transcription": {"model": "whisper-1"}}}}
+    await client.send({"type": "session.update", "session": transcribed})
+    await client.until("session.updated")
+    await speak(client)
     await client.until("response.done")
     await client.close()
     await wait_until(lambda: server.call(lambda: len(server.app.state.sessions)) == 0)

@@ -83,6 +83,7 @@ class ObservedSession:
         self._transport, self._dialect = clamp(transport, TRANSPORTS), clamp(dialect, DIALECTS)
         self._config = SessionConfig()
         self._in_bytes_per_second = _bytes_per_second(self._config.input.format)
+        self._speech_start: float | None = None  # when the VAD heard the current turn begin
         self._speech_end: float | None = None  # reported for the turn about to be announced
         self._unanswered: float | None = None  # the end of speech of the last turn no response has claimed
         self._turns: dict[str, _Turn] = {}
@@ -109,7 +110,10 @@ class ObservedSession:
             self._audio_in.inc(len(event.audio) / self._in_bytes_per_second)
 
     def speech_ended(self, seconds_ago: float) -> None:
-        self._speech_end = time.perf_counter() - max(seconds_ago, 0.0)
+        """Counted back from now: exact for a client that streams in real time (a microphone, a phone line).
+        One that sends faster would place it too early, so it is never put before the turn's speech began."""
+        end = time.perf_counter() - max(seconds_ago, 0.0)
+        self._speech_end = end if self._speech_start is None else max(end, self._speech_start)
 
     def sent(self, event: ev.ServerEvent) -> None:
         now = time.perf_counter()
@@ -121,7 +125,7 @@ class ObservedSession:
             case ev.SessionCreated(session=info) | ev.SessionUpdated(session=info):
                 self._configured(info, now)
             case ev.SpeechStarted():
-                self._unanswered = None
+                self._speech_start, self._unanswered = now, None
             case ev.SpeechStopped(item_id=item_id):
                 speech_end, self._speech_end = self._speech_end, None
                 self._turns[item_id] = _Turn(speech_end, now)

@@ -102,6 +102,7 @@ class SessionTrace:
     ) -> None:
         self._tracer = tracer
         self._epoch_ns = time.time_ns() - int(time.perf_counter() * 1e9)  # this trace's perf_counter → wall clock
+        self._started = at
         self._root = tracer.start_span(
             "realtime.session",
             context=trace.set_span_in_context(trace.INVALID_SPAN),  # a trace of its own, whatever is current
@@ -117,6 +118,7 @@ class SessionTrace:
 
     def _span(self, name: str, start: float, end: float | None = None, parent: Span | None = None) -> Span:
         context = trace.set_span_in_context(parent) if parent is not None else self._context
+        start = max(start, self._started)  # a turn under way when tracing was enabled is traced from then
         span = self._tracer.start_span(name, context=context, start_time=self._ns(start))
         if end is not None:
             span.end(self._ns(end))
