@@ -7,17 +7,30 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.exceptions import InvalidStatus
 
 from realtalk.config import Settings
-from realtalk.observability.metrics import MULTIPROC_ENV, mark_worker_dead, multiprocess_exposition, prepare_workers
+from realtalk.engines.base import ChatMessage, LLMEvent, LLMRequest, TextDelta
+from realtalk.engines.registry import EngineChoice
+from realtalk.engines.remote.http import RemoteEngineError
+from realtalk.engines.scripted.llm import ScriptedLLM
+from realtalk.observability.engine_metrics import instrument_engines
+from realtalk.observability.metrics import (
+    MULTIPROC_ENV,
+    Metrics,
+    mark_worker_dead,
+    multiprocess_exposition,
+    prepare_workers,
+)
 from realtalk.server.app import create_app
+from tests.harness import scripted_engines
 from tests.live import LiveServer
 from tests.signals import silence, tone
 from tests.test_websocket import wait_until
@@ -184,6 +197,44 @@ async def test_without_metrics_there_is_no_metrics_page() -> None:
     with LiveServer(create_app(Settings(engines="scripted", metrics=False))) as live:
         async with httpx.AsyncClient() as http:
             assert (await http.get(f"{live.http_url}/metrics")).status_code == 404
+
+
+# --- engines ----------------------------------------------------------------------------------------------
+
+
+class FailingLLM(ScriptedLLM):
+    """Fails after its first word, as a backend that breaks off does."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
+
+    async def stream(self, request: LLMRequest) -> AsyncIterator[LLMEvent]:
+        yield TextDelta("Hello")
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (RemoteEngineError("backend did not answer", "timeout"), "timeout"),
+        (RemoteEngineError("backend is unreachable", "connection"), "connection"),
+        (RemoteEngineError("backend answered HTTP 500"), "bad_response"),
+        (TimeoutError(), "timeout"),
+        (ValueError("a bug"), "internal"),
+    ],
+)
+async def test_an_engine_failure_is_counted_by_its_kind(error: Exception, kind: str) -> None:
+    metrics = Metrics.create()
+    engines = instrument_engines(scripted_engines(llm=FailingLLM(error)), EngineChoice(llm="remote"), metrics)
+    with pytest.raises(type(error)):
+        async for _ in engines.llm.stream(LLMRequest([ChatMessage("user", "Hi")])):
+            pass
+    samples = parse(generate_latest(metrics.registry).decode())
+    labels = {"engine": "llm", "backend": "remote"}
+    assert value(samples, "realtalk_engine_errors_total", kind=kind, **labels) == 1
+    assert value(samples, "realtalk_engine_first_output_seconds_count", **labels) == 1
+    assert value(samples, "realtalk_engine_seconds_count", **labels) == 0  # it never finished
 
 
 # --- several workers -----------------------------------------------------------------------------------
