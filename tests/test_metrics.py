@@ -242,10 +242,13 @@ async def test_an_engine_failure_is_counted_by_its_kind(error: Exception, kind: 
 WORKER = """
 from realtalk.observability.metrics import Metrics
 from realtalk.observability.session_observer import ObservedSession, SessionMetrics
+from realtalk.protocol import events as ev
+from realtalk.protocol.config import SessionConfig
 
 metrics = SessionMetrics(Metrics.create())
-for _ in range({sessions}):
-    ObservedSession(metrics, None, "websocket", "ga")  # opened: counted, and active until closed
+created = ev.SessionCreated(ev.SessionInfo("sess_x", 0, SessionConfig()))
+for _ in range({sessions}):  # sessions started, and open until the process ends
+    ObservedSession(metrics, None, "websocket", "ga").sent(created)
 print(__import__("os").getpid())
 """
 

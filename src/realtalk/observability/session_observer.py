@@ -96,9 +96,7 @@ class ObservedSession:
             self._active = [m.active_sessions.labels(*labels)]
             if self._transport in CALL_TRANSPORTS:
                 self._active.append(m.active_calls.labels(*labels))
-            m.sessions_opened.labels(*labels).inc()
-            for gauge in self._active:
-                gauge.inc()
+        self._started = False  # a call whose offer is refused is made, then closed, without ever starting
 
     # --- SessionObserver -----------------------------------------------------------------------------
 
@@ -122,7 +120,10 @@ class ObservedSession:
         match event:
             case ev.ContentDelta():
                 self._delta(event, now)
-            case ev.SessionCreated(session=info) | ev.SessionUpdated(session=info):
+            case ev.SessionCreated(session=info):
+                self._opened()
+                self._configured(info, now)
+            case ev.SessionUpdated(session=info):
                 self._configured(info, now)
             case ev.SpeechStarted():
                 self._speech_start, self._unanswered = now, None
@@ -158,12 +159,19 @@ class ObservedSession:
         if self._trace is not None:
             self._trace.close(time.perf_counter())
             self._trace = None
-        if self._metrics is not None:
+        if self._metrics is not None and self._started:
             self._metrics.metrics.sessions_closed.labels(self._transport, self._dialect).inc()
             for gauge in self._active:
                 gauge.dec()
 
     # --- what the events mean --------------------------------------------------------------------------
+
+    def _opened(self) -> None:
+        if self._metrics is not None and not self._started:
+            self._metrics.metrics.sessions_opened.labels(self._transport, self._dialect).inc()
+            for gauge in self._active:
+                gauge.inc()
+        self._started = True
 
     def _configured(self, info: ev.SessionInfo, now: float) -> None:
         self._config = info.config
