@@ -32,7 +32,6 @@ from realtalk.observability.metrics import (
 from realtalk.observability.tracing import SessionTrace
 from realtalk.protocol import client_events as ce
 from realtalk.protocol import events as ev
-from realtalk.protocol.config import SessionConfig
 
 
 class SessionMetrics:
@@ -81,8 +80,8 @@ class ObservedSession:
         self._tracer = tracer
         self._trace: SessionTrace | None = None
         self._transport, self._dialect = clamp(transport, TRANSPORTS), clamp(dialect, DIALECTS)
-        self._config = SessionConfig()
-        self._in_bytes_per_second = _bytes_per_second(self._config.input.format)
+        self._transcripts = False  # whether the client is sent each turn's transcript
+        self._in_bytes_per_second = _bytes_per_second("pcm16")
         self._speech_start: float | None = None  # when the VAD heard the current turn begin
         self._speech_end: float | None = None  # reported for the turn about to be announced
         self._unanswered: float | None = None  # the end of speech of the last turn no response has claimed
@@ -174,7 +173,7 @@ class ObservedSession:
         self._started = True
 
     def _configured(self, info: ev.SessionInfo, now: float) -> None:
-        self._config = info.config
+        self._transcripts = info.config.input.transcription is not None
         self._in_bytes_per_second = _bytes_per_second(info.config.input.format)
         tracing = info.config.tracing
         if self._trace is None and self._tracer is not None and tracing is not None:
@@ -184,7 +183,7 @@ class ObservedSession:
         """A user turn: counted, and traced from its end of speech until its transcript (if the client gets one)."""
         if self._metrics is not None:
             self._turn_count.inc()
-        transcribed = self._config.input.transcription is not None  # else no event will close the turn
+        transcribed = self._transcripts  # else no event will close the turn
         turn = self._turns.get(item_id) if transcribed else self._turns.pop(item_id, None)
         if self._trace is None:
             return
