@@ -160,3 +160,11 @@ def test_bench_soak_takes_its_load_and_leaves_the_server_settings_alone() -> Non
     )
     assert (args.which, args.stack, args.clients, args.minutes, args.warmup_minutes) == ("soak", "embedded", 3, 16, 6)
     assert settings_from(args) == settings_from(build_parser().parse_args(["bench", "soak"]))
+
+
+def test_observability_flags_and_their_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert (settings_for([]).metrics, settings_for([]).otlp_endpoint) == (True, None)
+    monkeypatch.setenv("REALTALK_OTLP_ENDPOINT", "http://collector:4318")
+    assert settings_for([]).otlp_endpoint == "http://collector:4318"
+    settings = settings_for(["--no-metrics", "--otlp-endpoint", "http://other:4318"])
+    assert (settings.metrics, settings.otlp_endpoint) == (False, "http://other:4318")

@@ -24,7 +24,9 @@ RULES = [
         "realtalk.protocol",
         ("realtalk.session", "realtalk.server", "realtalk.transports", "realtalk.engines", "realtalk.audio"),
     ),
-    ("realtalk.session", ("realtalk.server", "realtalk.transports")),
+    ("realtalk.session", ("realtalk.server", "realtalk.transports", "realtalk.observability")),
+    # observability watches sessions from outside (through session.observer) and serves what it saw
+    ("realtalk.observability", ("realtalk.session", "realtalk.transports", "realtalk.server.app")),
     ("realtalk.server.openai_api", ("realtalk.session",)),
 ]
 

@@ -128,6 +128,18 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="accept phone webhooks and streams that no carrier signed: local testing only",
     )
+    observe = serve.add_argument_group("observability (see Metrics and Tracing in the README)")
+    observe.add_argument(
+        "--metrics",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="serve Prometheus metrics at /metrics (REALTALK_METRICS, default on)",
+    )
+    observe.add_argument(
+        "--otlp-endpoint",
+        metavar="URL",
+        help="send traces of sessions that set `tracing` to this OTLP/HTTP collector (REALTALK_OTLP_ENDPOINT)",
+    )
     bench = commands.add_parser("bench", help="measure latency, capacity and throughput; writes JSON, Markdown, PNG")
     bench.add_argument("which", choices=["latency", "capacity", "micro", "soak", "all"], help="all: but soak")
     bench.add_argument("--out", default="bench/results", help="folder for the results (bench/results)")

@@ -101,6 +101,10 @@ class Settings(BaseSettings):
     allow_unsigned_phone_streams: bool = Field(
         False, description="accept phone webhooks and streams no carrier signed (local testing only)"
     )
+    metrics: bool = Field(True, description="serve Prometheus metrics at /metrics")
+    otlp_endpoint: str | None = Field(
+        None, description="OTLP/HTTP collector base URL for traces (else OTEL_EXPORTER_OTLP_ENDPOINT); none = no traces"
+    )
 
     @field_validator("api_key", "cors_origin", "ice_servers", "webrtc_host_ip", mode="before")
     @classmethod

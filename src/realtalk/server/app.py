@@ -11,12 +11,15 @@ from typing import Any
 from fastapi import FastAPI, Request, WebSocket
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
+from opentelemetry.trace import TracerProvider
 from starlette.exceptions import HTTPException
 
 from realtalk import __version__
 from realtalk.clock import Clock, SystemClock
 from realtalk.config import Settings
 from realtalk.engines.registry import Engines, build_engines
+from realtalk.observability.app_observability import AppObservability
+from realtalk.observability.metrics import Transport
 from realtalk.protocol import events as ev
 from realtalk.protocol import ids
 from realtalk.protocol.beta import BetaDialect
@@ -55,10 +58,13 @@ def create_app(
     engines: Engines | None = None,
     clock: Clock | None = None,
     secrets: SecretStore | None = None,
+    tracer_provider: TracerProvider | None = None,
 ) -> FastAPI:
+    """The app; `tracer_provider` receives the sessions' traces (default: the OTLP endpoint's, if one is set)."""
     clock = clock or SystemClock()
-    engines = engines or build_engines(settings.engine_choice())
-    auth = Authenticator(settings.api_key, secrets or InMemorySecretStore(clock))
+    observability = AppObservability.create(settings, tracer_provider)
+    engines = observability.engines(engines or build_engines(settings.engine_choice()))
+    auth = Authenticator(settings.api_key, observability.secrets(secrets or InMemorySecretStore(clock)))
     registry = SessionRegistry(settings.max_connections, settings.max_sessions_per_key)
     speculation = SpeculationStats() if settings.speculate else None
     limits = SessionLimits(
@@ -77,6 +83,7 @@ def create_app(
         yield
         await calls.close()
         await webhook.close()
+        observability.shutdown()
 
     app = FastAPI(title="realtalk", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan)
     # inside CORS (added first = innermost), so a browser app can read a 500, 413 or 408 too
@@ -89,6 +96,7 @@ def create_app(
         allow_headers=["*"],
         expose_headers=["Location"],  # the call id, which a WebRTC client reads from the 201
     )
+    observability.install(app)
     app.state.settings = settings
     app.state.engines = engines
     app.state.sessions = registry
@@ -149,8 +157,15 @@ def create_app(
     async def create_client_secret(request: Request) -> Response:
         return await mint(request, ga_rest.client_secret_request, ga_rest.client_secret_response, ga_rest.param)
 
-    def new_session(config: SessionConfig) -> RealtimeSession:
-        return RealtimeSession(config=config, engines=engines, clock=clock, limits=limits, speculation=speculation)
+    def new_session(config: SessionConfig, transport: Transport, dialect: str) -> RealtimeSession:
+        return RealtimeSession(
+            config=config,
+            engines=engines,
+            clock=clock,
+            limits=limits,
+            speculation=speculation,
+            observer=observability.observer(transport, dialect),
+        )
 
     add_openai_routes(app, engines, auth, settings)
     add_playground_routes(app, settings)
@@ -202,7 +217,7 @@ def create_app(
         await websocket.accept(subprotocol="realtime" if "realtime" in offered else None)
         transport = WebSocketTransport(websocket, dialect, settings.max_event_bytes, settings.event_rate)
 
-        session = new_session(config)
+        session = new_session(config, "websocket", dialect.name)
         registry.add(session, principal.key_id)
         try:
             await transport.serve(session)

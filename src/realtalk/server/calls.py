@@ -127,7 +127,7 @@ def add_call_routes(
         owner = (await auth.for_session(token)).key_id  # the key the call counts against (checked already)
         if sessions.full_for(owner):
             return protocol_error_response(sessions.too_many_for_key(), 429)
-        session = new_session(config)
+        session = new_session(config, "webrtc", dialect.name)
         call = WebRTCCall(
             ids.rtc_call_id(), session, dialect, ice, settings.max_event_bytes, time.monotonic, settings.event_rate
         )

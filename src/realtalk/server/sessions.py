@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from typing import Protocol
 
+from realtalk.observability.metrics import Transport
 from realtalk.protocol.config import SessionConfig
 from realtalk.protocol.errors import ProtocolError
 from realtalk.session.session import RealtimeSession
 
-# A new session on this server's engines, clock, limits and speculation stats: every transport's one way in.
-SessionFactory = Callable[[SessionConfig], RealtimeSession]
+
+class SessionFactory(Protocol):
+    """A new session on this server's engines, clock, limits and observers: every transport's one way in.
+
+    The transport and the dialect (`ga` or `beta`) it speaks label the session in the metrics.
+    """
+
+    def __call__(self, config: SessionConfig, transport: Transport, dialect: str) -> RealtimeSession: ...
 
 
 class SessionRegistry:

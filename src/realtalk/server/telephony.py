@@ -111,7 +111,7 @@ def add_telephony_routes(
             log.warning("%s stream refused: %s", carrier.name, reason)
             await websocket.close(code=1008, reason=reason[:120])
             return
-        session = new_session(config)
+        session = new_session(config, "phone", "ga")  # a phone line speaks no dialect; its profiles are GA
         call = PhoneCall(ids.rtc_call_id(), session, websocket, carrier, start, time.monotonic)
         task = calls.start(call, None, sessions)
         log.info("call %s: a %s stream (%s)", call.id, carrier.name, ", ".join(f"{k}={v}" for k, v in start.headers))

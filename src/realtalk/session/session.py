@@ -31,6 +31,7 @@ from realtalk.protocol.errors import PARAM, FieldPath, ProtocolError
 from realtalk.protocol.items import Content, Item
 from realtalk.session.conversation import ConversationStore
 from realtalk.session.input_pipeline import InputPipeline, TurnAudio
+from realtalk.session.observer import SessionObserver
 from realtalk.session.playback import Heard, Playback
 from realtalk.session.rate_limits import RateLimiter
 from realtalk.session.responder import Responder, ResponderHooks
@@ -63,6 +64,7 @@ class RealtimeSession:
         limits: SessionLimits = SessionLimits(),
         session_id: str | None = None,
         speculation: SpeculationStats | None = None,
+        observer: SessionObserver | None = None,
     ) -> None:
         self.id = session_id or ids.session_id()
         self.config = config
@@ -72,6 +74,7 @@ class RealtimeSession:
         self.expired = asyncio.Event()
         self._sink = emit  # where server events go: given now, or by a transport through `attach`
         self._playback: Playback | None = None  # set when the transport plays the answer itself
+        self._observer = observer
         self._lock = asyncio.Lock()
         self._turn_item_id: str | None = None
         self._audio_sent = False
@@ -125,6 +128,8 @@ class RealtimeSession:
     async def _emit(self, event: ev.ServerEvent) -> None:
         if self._sink is None:
             raise RuntimeError("the session has no transport attached")
+        if self._observer is not None:
+            self._observer.sent(event)
         await self._sink(event)
 
     async def start(self) -> None:
@@ -141,6 +146,9 @@ class RealtimeSession:
         await self._speculator.drop()
         await self.responder.close()
         await self.input.close()
+        if self._observer is not None:
+            self._observer.closed()
+            self._observer = None
 
     def pending_tasks(self) -> int:
         """Tasks still running for this session (responses, transcriptions, judging, speculation); 0 after `close`."""
@@ -160,6 +168,8 @@ class RealtimeSession:
 
     async def handle(self, event: ce.ClientEvent) -> None:
         """Apply one client event; a refusal becomes an `error` event and the session carries on."""
+        if self._observer is not None:
+            self._observer.received(event)
         try:
             async with self._lock:
                 await self._route(event)
@@ -237,6 +247,12 @@ class RealtimeSession:
                 "The session's model cannot be changed once it has responded; open a new session instead.",
                 code="invalid_value",
                 path=("session", "model"),
+            )
+        if self.config.tracing is not None and config.tracing != self.config.tracing:
+            raise ProtocolError(
+                "Tracing cannot be modified once it is enabled for a session.",
+                code="invalid_value",
+                path=("session", "tracing"),
             )
         if self._audio_sent and config.output.voice != self.config.output.voice:
             raise ProtocolError(
@@ -349,6 +365,9 @@ class RealtimeSession:
         item_id = self._turn_item_id or ids.item_id()
         self._turn_item_id = None
         speculation = await self._speculator.ended(turn.pause_ms)
+        if self._observer is not None and turn.pause_ms is not None:
+            # as long ago as the audio received since the voice stopped lasts: exact for a live microphone
+            self._observer.speech_ended((self.input.buffer.received_ms - turn.pause_ms) / 1000)
         await self._emit(ev.SpeechStopped(round(end_ms), item_id))
         await self._commit(item_id, turn, speculation)
         if not self._answer_turn(speculation) and speculation is not None:

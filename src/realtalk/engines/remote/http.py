@@ -10,13 +10,20 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
+RemoteFailure = Literal["timeout", "connection", "bad_response"]
+
 
 class RemoteEngineError(RuntimeError):
-    """A remote backend failed; the message is what the client sees in `status_details.error`."""
+    """A remote backend failed; the message is what the client sees in `status_details.error`, and `kind`
+    what went wrong, for the metrics: no answer in time, no connection, or an answer that made no sense."""
+
+    def __init__(self, message: str, kind: RemoteFailure = "bad_response") -> None:
+        super().__init__(message)
+        self.kind: RemoteFailure = kind
 
 
 @dataclass(frozen=True)
@@ -70,10 +77,13 @@ class RemoteClient:
             yield response
         except httpx.TimeoutException:
             raise RemoteEngineError(
-                f"{self.what} backend went silent for more than {self.endpoint.read_timeout:g} s mid-answer"
+                f"{self.what} backend went silent for more than {self.endpoint.read_timeout:g} s mid-answer",
+                "timeout",
             ) from None
         except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-            raise RemoteEngineError(f"{self.what} backend broke off its answer: {exc or type(exc).__name__}") from None
+            raise RemoteEngineError(
+                f"{self.what} backend broke off its answer: {exc or type(exc).__name__}", "connection"
+            ) from None
         finally:
             await response.aclose()
 
@@ -87,11 +97,12 @@ class RemoteClient:
                 if attempt >= self.endpoint.retries:
                     raise RemoteEngineError(
                         f"{self.what} backend at {self.endpoint.base_url} is unreachable "
-                        f"({type(exc).__name__} after {attempt + 1} tries)"
+                        f"({type(exc).__name__} after {attempt + 1} tries)",
+                        "connection",
                     ) from None
                 await asyncio.sleep(self.endpoint.backoff * 2**attempt)
                 attempt += 1
             except httpx.TimeoutException:
                 raise RemoteEngineError(
-                    f"{self.what} backend did not answer within {self.endpoint.read_timeout:g} s"
+                    f"{self.what} backend did not answer within {self.endpoint.read_timeout:g} s", "timeout"
                 ) from None
