@@ -117,6 +117,13 @@ class Settings(BaseSettings):
             return [key.strip() for key in value.split(",") if key.strip()]
         return value
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("expected a redis://, rediss:// or unix:// URL, e.g. redis://localhost:6379/0")
+        return value
+
     @field_validator("tts_voices", mode="before")
     @classmethod
     def _voice_map(cls, value: Any) -> Any:

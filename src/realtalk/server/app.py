@@ -77,14 +77,11 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        upkeep = asyncio.create_task(shared.redis.run(calls.get)) if shared.redis is not None else None
+        shared.start(calls.get)
         yield
         await calls.close()
         await webhook.close()
-        if upkeep is not None and shared.redis is not None:
-            upkeep.cancel()
-            await asyncio.gather(upkeep, return_exceptions=True)
-            await shared.redis.close()
+        await shared.close()
 
     app = FastAPI(title="realtalk", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan)
     # inside CORS (added first = innermost), so a browser app can read a 500, 413 or 408 too
@@ -133,12 +130,12 @@ def create_app(
     ) -> Response:
         """Store a secret that opens sessions as the body asks (in its dialect); answer in that dialect."""
         principal = auth.require_api_key(bearer_token(request.headers))
-        await shared.rate.charge(principal.key_id)
         body = await json_object(request)
         try:
             config, seconds = decode(body, session_defaults(settings))
         except ProtocolError as exc:
             return protocol_error_response(exc, 400, name=name)
+        await shared.rate.charge(principal.key_id)
         secret = ids.ephemeral_key()
         expires_at = int(clock.now()) + seconds
         await auth.secrets.put(secret, StoredSecret(expires_at, config.model_dump(mode="json"), principal.key_id))

@@ -116,8 +116,8 @@ class CallRegistry:
             try:
                 await call.run()
             finally:
-                await sessions.remove(call.session)
                 self._calls.pop(call.id, None)
+                await sessions.remove(call.session)
                 if self.routes is not None:
                     await self.routes.unregister(call.id)
 

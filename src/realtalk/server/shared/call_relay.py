@@ -136,6 +136,12 @@ class RedisCallRoutes:
                 message = {"op": "close", "code": 1008, "reason": "the sideband fell too far behind"}
             inbox.put_nowait(message)
 
+    def _receive(self, data: bytes, find_local: Callable[[str], HeldCall | None]) -> None:
+        try:
+            self._dispatch(orjson.loads(data), find_local)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:  # not one of ours: the relay goes on
+            log.warning("the call relay ignored a malformed message (%s: %s)", type(exc).__name__, exc)
+
     def _hold(self, join: Envelope, call: HeldCall | None) -> None:
         link, reply = join["link"], join["reply"]
         if call is None:
@@ -172,7 +178,7 @@ class RedisCallRoutes:
                     while True:
                         message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                         if message is not None:
-                            self._dispatch(orjson.loads(message["data"]), find_local)
+                            self._receive(message["data"], find_local)
             except RedisError as exc:
                 log.warning("the call relay lost the shared state store (%s); listening again in 1 s", exc)
                 await asyncio.sleep(1.0)

@@ -1,15 +1,15 @@
 """What the workers share, built from `Settings`: in memory for one process, or in Redis for many.
 
 `create_app` builds one `SharedState` and puts it on `app.state.shared`; `await shared.reachable()`
-is the readiness check (always true in memory). With Redis, the lifespan runs `redis.run` (the
-renewals and the call relay) and closes the pool after the last call ended.
+is the readiness check (always true in memory). The lifespan `start`s it (with Redis: the lease and
+route renewals and the call relay) and `close`s it after the last call ended.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 
@@ -30,12 +30,19 @@ class RedisParts:
     client: Redis
     leases: RedisSessionLeases
     routes: RedisCallRoutes
+    _upkeep: list[asyncio.Task[None]] = field(default_factory=list)
 
-    async def run(self, find_call: Callable[[str], HeldCall | None]) -> None:
-        """Renew the leases and routes and serve the relay until cancelled."""
-        await asyncio.gather(self.leases.keep(), self.routes.keep(find_call))
+    def start(self, find_call: Callable[[str], HeldCall | None]) -> None:
+        """Renew the leases and routes and serve the relay (each in a task) until `close`."""
+        self._upkeep = [
+            asyncio.create_task(self.leases.keep(), name="session lease renewals"),
+            asyncio.create_task(self.routes.keep(find_call), name="call relay"),
+        ]
 
     async def close(self) -> None:
+        for task in self._upkeep:
+            task.cancel()
+        await asyncio.gather(*self._upkeep, return_exceptions=True)
         await self.routes.close()
         await self.client.aclose()
 
@@ -55,6 +62,15 @@ class SharedState:
     async def reachable(self) -> bool:
         """Ready to serve requests that need the shared state (the readiness probe's question)."""
         return self.redis is None or await reachable(self.redis.client)
+
+    def start(self, find_call: Callable[[str], HeldCall | None]) -> None:
+        """At startup: `find_call` is how relayed sidebands and hangups find this worker's calls."""
+        if self.redis is not None:
+            self.redis.start(find_call)
+
+    async def close(self) -> None:
+        if self.redis is not None:
+            await self.redis.close()
 
 
 def shared_state(settings: Settings, clock: Clock) -> SharedState:
