@@ -24,6 +24,7 @@ from tests.rtc_client import RtcClient
 from tests.test_openai_sdk import respond, sdk
 from tests.test_sessions_per_key import bearer, refusal, session
 from tests.test_webrtc_calls import connect, post_offer, until_no_calls
+from tests.test_websocket import wait_until
 
 pytestmark = pytest.mark.live
 KEY = "sk-shared-state-aaaaaaaaaaaa"
@@ -70,6 +71,10 @@ async def mint(server: LiveServer, key: str = KEY, seconds: int = 600) -> httpx.
 async def post(server: LiveServer, path: str, token: str = KEY) -> httpx.Response:
     async with httpx.AsyncClient() as http:
         return await http.post(f"{server.http_url}{path}", headers=bearer(token))
+
+
+def tasks(server: LiveServer) -> int:
+    return int(server.call(lambda: len(asyncio.all_tasks())))
 
 
 def on_loop(server: LiveServer, work: Coroutine[Any, Any, Any]) -> Any:
@@ -166,6 +171,7 @@ async def test_a_sideband_on_one_worker_sees_and_drives_a_call_held_by_the_other
     with workers(redis_server) as (a, b):
         async with RtcClient() as caller, httpx.AsyncClient(base_url=a.http_url, headers=bearer(KEY)) as http:
             call_id = await connect(http, caller, KEY)
+            tasks_before = [tasks(a), tasks(b)]
             async with sdk(b, KEY).realtime.connect(call_id=call_id) as sideband:
                 created = await sideband.recv()
                 mark = len(caller.events)
@@ -174,7 +180,7 @@ async def test_a_sideband_on_one_worker_sees_and_drives_a_call_held_by_the_other
                 events = await respond(sideband)
             caller_saw = await caller.next_event("session.updated", after=mark)
             caller_done = await caller.next_event("response.done", after=mark)
-            await asyncio.sleep(0.2)
+            links_gone = await wait_until(lambda: [tasks(a), tasks(b)] == tasks_before)
             calls_after = (await http.get("/healthz")).json()["calls"]
     assert created.type == "session.created"
     assert (updated.type, updated.session.instructions) == ("session.updated", "Driven from B.")
@@ -182,6 +188,7 @@ async def test_a_sideband_on_one_worker_sees_and_drives_a_call_held_by_the_other
     assert [events[0].type, events[-1].type] == ["response.created", "response.done"]
     assert caller_done["response"]["id"] == events[-1].response.id  # the same response, seen on both sides
     assert calls_after == 1  # the call outlives its sideband
+    assert links_gone  # neither worker keeps a task of the relayed sideband
 
 
 async def test_a_relayed_sideband_closes_when_the_call_hangs_up(redis_server: RedisServer) -> None:
@@ -194,6 +201,18 @@ async def test_a_relayed_sideband_closes_when_the_call_hangs_up(redis_server: Re
                 with pytest.raises(websockets.ConnectionClosedOK):
                     while True:
                         await asyncio.wait_for(band.recv(), 5)
+
+
+async def test_a_relayed_sideband_speaks_the_dialect_its_client_asked_for(redis_server: RedisServer) -> None:
+    with workers(redis_server) as (a, b):
+        async with RtcClient() as caller, httpx.AsyncClient(base_url=a.http_url, headers=bearer(KEY)) as http:
+            call_id = await connect(http, caller, KEY)
+            beta = {**bearer(KEY), "OpenAI-Beta": "realtime=v1"}
+            async with websockets.connect(f"{b.ws_url}?call_id={call_id}", additional_headers=beta) as band:
+                created = orjson.loads(await band.recv())
+    assert created["type"] == "session.created"
+    assert created["session"]["voice"] == "alloy"  # beta's session object: the voice at the top, no `audio`
+    assert "audio" not in created["session"]
 
 
 async def test_a_hangup_sent_to_the_other_worker_ends_the_call(redis_server: RedisServer) -> None:
