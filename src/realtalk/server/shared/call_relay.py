@@ -86,7 +86,7 @@ class RedisCallRoutes:
         """This worker holds `call_id` (`opener`: the ephemeral key that opened it, which may hang it up)."""
         self._held[call_id] = digest(opener) if opener is not None else None
         async with best_effort(f"registering call {call_id}"):
-            await self._publish_route(call_id)
+            await self._publish_route(call_id, self._held[call_id])
 
     async def unregister(self, call_id: str) -> None:
         self._held.pop(call_id, None)
@@ -104,8 +104,8 @@ class RedisCallRoutes:
             return None  # ours, and gone since: as unknown as any other
         return RemoteCall(self, call_id, route["worker"], route["opener"])
 
-    async def _publish_route(self, call_id: str) -> None:
-        route = orjson.dumps({"worker": self.worker, "opener": self._held[call_id]})
+    async def _publish_route(self, call_id: str, opener: str | None) -> None:
+        route = orjson.dumps({"worker": self.worker, "opener": opener})
         await self.redis.set(call_key(call_id), route, ex=int(ROUTE_SECONDS))
 
     # --- messages -----------------------------------------------------------------------------------
@@ -166,11 +166,8 @@ class RedisCallRoutes:
 
     # --- upkeep -------------------------------------------------------------------------------------
 
-    async def keep(self, find_local: Callable[[str], HeldCall | None]) -> None:
-        """Listen on this worker's channel and renew its calls' routes, until cancelled (the lifespan)."""
-        await asyncio.gather(self._listen(find_local), self._renew())
-
-    async def _listen(self, find_local: Callable[[str], HeldCall | None]) -> None:
+    async def listen(self, find_local: Callable[[str], HeldCall | None]) -> None:
+        """Serve this worker's channel until cancelled (the lifespan), subscribing again after an outage."""
         while True:
             try:
                 async with self.redis.pubsub() as pubsub:
@@ -183,12 +180,13 @@ class RedisCallRoutes:
                 log.warning("the call relay lost the shared state store (%s); listening again in 1 s", exc)
                 await asyncio.sleep(1.0)
 
-    async def _renew(self) -> None:
+    async def keep(self) -> None:
+        """Renew this worker's calls' routes every third of their life, until cancelled (the lifespan)."""
         while True:
             await asyncio.sleep(ROUTE_SECONDS / 3)
             async with best_effort("renewing the calls' routes"):
-                for call_id in list(self._held):
-                    await self._publish_route(call_id)
+                for call_id, opener in list(self._held.items()):
+                    await self._publish_route(call_id, opener)
 
     async def close(self) -> None:
         """Stop every relayed sideband (server shutdown)."""

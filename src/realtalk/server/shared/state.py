@@ -36,7 +36,8 @@ class RedisParts:
         """Renew the leases and routes and serve the relay (each in a task) until `close`."""
         self._upkeep = [
             asyncio.create_task(self.leases.keep(), name="session lease renewals"),
-            asyncio.create_task(self.routes.keep(find_call), name="call relay"),
+            asyncio.create_task(self.routes.keep(), name="call route renewals"),
+            asyncio.create_task(self.routes.listen(find_call), name="call relay"),
         ]
 
     async def close(self) -> None:
