@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from realtalk.protocol.ga import GADialect
 from tests.harness import CURRENT, OPEN_HARNESSES
 from tests.oracle import validate_beta_server_event, validate_ga_server_event
 from tests.phone_client import Notices
+from tests.redis_server import RedisServer
 
 SESSION_LOG = "realtalk.session.session"
 
@@ -99,3 +101,14 @@ def notices() -> Iterator[Notices]:
     receiver = Notices()
     with receiver.server:
         yield receiver
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A fresh `redis-server` of this test's own (loopback, no persistence), killed after it."""
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

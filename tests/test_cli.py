@@ -147,6 +147,21 @@ def test_every_cap_and_timeout_is_a_flag_and_reaches_uvicorn(monkeypatch: pytest
     assert (options["http"].header_timeout, options["http"].max_header_bytes) == (4, 16 * 1024)
 
 
+def test_shared_state_flags_and_their_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    flagged = settings_for(["--redis-url", "redis://10.0.0.5:6379/2", "--max-new-sessions-per-minute", "30"])
+    monkeypatch.setenv("REALTALK_REDIS_URL", "rediss://cache:6380/0")
+    monkeypatch.setenv("REALTALK_MAX_NEW_SESSIONS_PER_MINUTE", "12")
+    from_environment = settings_for([])
+    assert (flagged.redis_url, flagged.max_new_sessions_per_minute) == ("redis://10.0.0.5:6379/2", 30)
+    assert (from_environment.redis_url, from_environment.max_new_sessions_per_minute) == ("rediss://cache:6380/0", 12)
+
+
+def test_a_redis_url_of_another_scheme_is_refused_with_an_example() -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["serve", "--redis-url", "localhost:6379"])
+    assert "expected a redis://, rediss:// or unix:// URL, e.g. redis://localhost:6379/0" in str(exited.value)
+
+
 def test_the_environment_sets_caps_too(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REALTALK_MAX_SESSIONS_PER_KEY", "5")
     monkeypatch.setenv("REALTALK_HEADER_TIMEOUT", "2.5")

@@ -78,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     limits = serve.add_argument_group("caps and timeouts (see Limits in the README)")
     limits.add_argument("--max-event-mb", type=float, help="largest client event, MiB (21: a 15 MiB audio append)")
     limits.add_argument("--max-sessions-per-key", type=int, help="concurrent sessions per API key (default no cap)")
+    limits.add_argument(
+        "--max-new-sessions-per-minute",
+        type=int,
+        help="sessions, calls and client secrets one API key may start a minute (default no cap)",
+    )
     limits.add_argument("--max-session-audio-mb", type=float, help="audio a session holds, buffered and kept (200)")
     limits.add_argument("--max-conversation-items", type=int, help="items a conversation holds (4096)")
     limits.add_argument("--max-events-per-second", type=float, help="client events a session sends a second (200)")
@@ -87,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     limits.add_argument("--header-timeout", type=float, help="seconds a request's headers may take (10)")
     limits.add_argument("--max-header-kib", type=float, help="largest request line and headers, KiB (64)")
     limits.add_argument("--keep-alive-timeout", type=int, help="seconds an idle HTTP connection stays open (5)")
+    serve.add_argument(
+        "--redis-url",
+        help="Redis shared by every worker and machine, redis://host:port/db (REALTALK_REDIS_URL; none = one process)",
+    )
     serve.add_argument(
         "--speculate",
         action=argparse.BooleanOptionalAction,

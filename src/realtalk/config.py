@@ -63,6 +63,14 @@ class Settings(BaseSettings):
     max_sessions_per_key: int | None = Field(
         None, ge=1, description="concurrent sessions one API key (and the secrets it minted) may hold; none = no cap"
     )
+    max_new_sessions_per_minute: int | None = Field(
+        None,
+        ge=1,
+        description="sessions, calls and client secrets one API key may start a minute, on all workers; none = no cap",
+    )
+    redis_url: str | None = Field(
+        None, description="Redis (redis://host:port/db) holding the state workers share; none = this process only"
+    )
     max_session_audio_mb: float = Field(
         200.0, gt=0, description="audio one session may hold, buffered and in its conversation, in MiB"
     )
@@ -111,6 +119,13 @@ class Settings(BaseSettings):
     def _split_list(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("expected a redis://, rediss:// or unix:// URL, e.g. redis://localhost:6379/0")
         return value
 
     @field_validator("tts_voices", mode="before")

@@ -29,19 +29,21 @@ from realtalk.protocol.errors import FieldPath, ProtocolError
 from realtalk.protocol.ga import GADialect
 from realtalk.protocol.ga import rest as ga_rest
 from realtalk.protocol.wire import Dialect
-from realtalk.server.auth import Authenticator, AuthError, bearer_token, subprotocol_token
+from realtalk.server.auth import Authenticator, bearer_token, subprotocol_token
 from realtalk.server.body_limits import BodyLimits
 from realtalk.server.call_webhook import CallWebhook
 from realtalk.server.calls import CallRegistry, add_call_routes
-from realtalk.server.errors import InternalErrors, NotFound, error_response, protocol_error_response
+from realtalk.server.errors import InternalErrors, error_response, protocol_error_response, refusal_status
 from realtalk.server.errors import deny_websocket as _deny
 from realtalk.server.json_body import json_object
 from realtalk.server.openai_api import add_openai_routes
 from realtalk.server.phone_profiles import PhoneProfiles
 from realtalk.server.playground import add_playground_routes
-from realtalk.server.secrets import InMemorySecretStore, SecretStore, StoredSecret
+from realtalk.server.secrets import SecretStore, StoredSecret
 from realtalk.server.session_defaults import initial_config, session_defaults
 from realtalk.server.sessions import SessionRegistry
+from realtalk.server.shared.call_relay import RemoteSideband
+from realtalk.server.shared.state import shared_state
 from realtalk.server.telephony import add_telephony_routes
 from realtalk.session.session import RealtimeSession, SessionLimits
 from realtalk.session.speculation import SpeculationStats
@@ -64,15 +66,16 @@ def create_app(
     clock = clock or SystemClock()
     observability = AppObservability.create(settings, tracer_provider)
     engines = observability.engines(engines or build_engines(settings.engine_choice()))
-    auth = Authenticator(settings.api_key, observability.secrets(secrets or InMemorySecretStore(clock)))
-    registry = SessionRegistry(settings.max_connections, settings.max_sessions_per_key)
+    shared = shared_state(settings, clock)  # in memory, or in Redis with --redis-url
+    auth = Authenticator(settings.api_key, observability.secrets(secrets or shared.secrets))
+    registry = SessionRegistry(settings.max_connections, settings.max_sessions_per_key, shared.leases)
     speculation = SpeculationStats() if settings.speculate else None
     limits = SessionLimits(
         max_session_seconds=settings.max_session_minutes * 60,
         max_conversation_items=settings.max_conversation_items,
         max_audio_bytes=settings.max_session_audio_bytes,
     )
-    calls = CallRegistry()
+    calls = CallRegistry(shared.routes)
     ice = IceSettings(settings.ice_servers, settings.ice_username, settings.ice_credential, settings.webrtc_host_ip)
     offer_host_addresses(ice.host_addresses)
     profiles = PhoneProfiles(settings)  # a bad profile file stops the server here, not on a caller's line
@@ -80,9 +83,11 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        shared.start(calls.get)
         yield
         await calls.close()
         await webhook.close()
+        await shared.close()
         observability.shutdown()
 
     app = FastAPI(title="realtalk", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan)
@@ -102,6 +107,7 @@ def create_app(
     app.state.sessions = registry
     app.state.calls = calls
     app.state.auth = auth
+    app.state.shared = shared  # `await app.state.shared.reachable()`: can requests that need Redis be served?
 
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
@@ -110,8 +116,7 @@ def create_app(
 
     @app.exception_handler(ProtocolError)
     async def _protocol_error(request: Request, exc: ProtocolError) -> JSONResponse:
-        status = 401 if isinstance(exc, AuthError) else 404 if isinstance(exc, NotFound) else 400
-        return protocol_error_response(exc, status)
+        return protocol_error_response(exc, refusal_status(exc))
 
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:
@@ -138,6 +143,7 @@ def create_app(
             config, seconds = decode(body, session_defaults(settings))
         except ProtocolError as exc:
             return protocol_error_response(exc, 400, name=name)
+        await shared.rate.charge(principal.key_id)
         secret = ids.ephemeral_key()
         expires_at = int(clock.now()) + seconds
         await auth.secrets.put(secret, StoredSecret(expires_at, config.model_dump(mode="json"), principal.key_id))
@@ -176,6 +182,7 @@ def create_app(
         auth=auth,
         sessions=registry,
         calls=calls,
+        rate=shared.rate,
         ice=ice,
     )
     add_telephony_routes(
@@ -199,7 +206,7 @@ def create_app(
             principal = await auth.for_session(token)
             config = initial_config(principal, websocket.query_params, settings)
         except ProtocolError as exc:
-            await _deny(websocket, exc, 401 if isinstance(exc, AuthError) else 400)
+            await _deny(websocket, exc, refusal_status(exc))
             return
         if registry.full():
             await _deny(
@@ -210,32 +217,38 @@ def create_app(
                 503,
             )
             return
-        if registry.full_for(principal.key_id):
-            await _deny(websocket, registry.too_many_for_key(), 429)
-            return
         dialect = select_dialect(websocket.headers, offered)
-        await websocket.accept(subprotocol="realtime" if "realtime" in offered else None)
-        transport = WebSocketTransport(websocket, dialect, settings.max_event_bytes, settings.event_rate)
-
         session = new_session(config, "websocket", dialect.name)
-        registry.add(session, principal.key_id)
         try:
+            await shared.rate.charge(principal.key_id)
+            await registry.add(session, principal.key_id)
+        except ProtocolError as exc:
+            await _deny(websocket, exc, refusal_status(exc))
+            return
+        try:
+            await websocket.accept(subprotocol="realtime" if "realtime" in offered else None)
+            transport = WebSocketTransport(websocket, dialect, settings.max_event_bytes, settings.event_rate)
             await transport.serve(session)
         finally:
-            registry.remove(session)
+            await registry.remove(session)
 
     async def sideband(websocket: WebSocket, call_id: str, token: str | None, offered: list[str]) -> None:
-        """A server's WebSocket into a live call: it sees the call's events and may act on its session."""
+        """A server's WebSocket into a live call: it sees the call's events and may act on its session.
+
+        A call another worker holds is joined through Redis (`shared/call_relay.py`), to the same effect.
+        """
+        dialect = select_dialect(websocket.headers, offered)
         try:
             auth.require_api_key(token)
-            call = calls.get(call_id)
-            if call is None:
-                raise NotFound(f"No live call with id '{call_id[:64]}'.", code="call_not_found")
+            call = await calls.sideband_to(call_id, dialect)
         except ProtocolError as exc:
-            await _deny(websocket, exc, 401 if isinstance(exc, AuthError) else 404)
+            await _deny(websocket, exc, refusal_status(exc, 404))
             return
-        await websocket.accept(subprotocol="realtime" if "realtime" in offered else None)
-        dialect = select_dialect(websocket.headers, offered)
+        subprotocol = "realtime" if "realtime" in offered else None
+        if isinstance(call, RemoteSideband):
+            await call.serve(websocket, subprotocol)
+            return
+        await websocket.accept(subprotocol=subprotocol)
         transport = WebSocketTransport(websocket, dialect, settings.max_event_bytes, settings.event_rate)
         await transport.join(call.session, call.listen_in, call.ended)
 

@@ -3,7 +3,9 @@
 A browser posts its offer with an ephemeral key (the key's session config applies) or an API key; a
 server posts a `multipart/form-data` form with the offer and a GA `session` object, with an API key.
 The call then lives on its own (`WebRTCCall.run`) until hangup, the peer leaving, or session expiry.
-A sideband WebSocket (`/v1/realtime?call_id=…`, `CallRegistry.get`) can listen in and act on it.
+A sideband WebSocket (`/v1/realtime?call_id=…`, `CallRegistry.get`) can listen in and act on it. With
+Redis, each call is registered as held by this worker, and a sideband or hangup for it that reaches
+another worker is relayed here (`shared/call_relay.py`).
 """
 
 from __future__ import annotations
@@ -31,9 +33,11 @@ from realtalk.protocol.ga import GADialect
 from realtalk.protocol.ga import rest as ga_rest
 from realtalk.protocol.wire import Dialect
 from realtalk.server.auth import Authenticator, AuthError, bearer_token
-from realtalk.server.errors import NotFound, error_response, protocol_error_response
+from realtalk.server.errors import NotFound, SharedStateUnavailable, error_response, protocol_error_response
 from realtalk.server.session_defaults import initial_config, session_defaults
 from realtalk.server.sessions import SessionFactory, SessionRegistry
+from realtalk.server.shared.call_relay import RedisCallRoutes, RemoteCall, RemoteSideband
+from realtalk.server.shared.rate_limit import KeyRateLimit
 from realtalk.session.session import RealtimeSession
 from realtalk.transports.webrtc.call import WebRTCCall
 from realtalk.transports.webrtc.ice import IceSettings
@@ -65,10 +69,14 @@ class _Live:
 
 
 class CallRegistry:
-    """The calls this process is serving, by id; each runs in its own task until it ends."""
+    """The calls this process is serving, by id; each runs in its own task until it ends.
 
-    def __init__(self) -> None:
+    With `routes` (Redis), each call is also registered for the other workers while it lives.
+    """
+
+    def __init__(self, routes: RedisCallRoutes | None = None) -> None:
         self._calls: dict[str, _Live] = {}
+        self.routes = routes
 
     def __len__(self) -> int:
         return len(self._calls)
@@ -83,19 +91,38 @@ class CallRegistry:
             live is not None and token is not None and live.token is not None and hmac.compare_digest(live.token, token)
         )
 
-    def start(
-        self, call: Call, token: str | None, sessions: SessionRegistry, owner: str | None = None
-    ) -> asyncio.Task[None]:
-        """Run `call` in its own task (returned) until it ends, counted among the server's sessions meanwhile."""
-        sessions.add(call.session, owner)
+    async def locate(self, call_id: str) -> Call | RemoteCall:
+        """A live call, here or (with Redis) on another worker; `NotFound` otherwise."""
+        call: Call | RemoteCall | None = self.get(call_id)
+        if call is None and self.routes is not None:
+            call = await self.routes.find(call_id)
+        if call is None:
+            raise NotFound(f"No live call with id '{call_id[:64]}'.", code="call_not_found")
+        return call
+
+    async def sideband_to(self, call_id: str, dialect: Dialect) -> Call | RemoteSideband:
+        """What a sideband in `dialect` joins: a call held here, or a link to the worker holding it."""
+        call = await self.locate(call_id)
+        return await call.join(dialect) if isinstance(call, RemoteCall) else call
+
+    async def start(self, call: Call, token: str | None, sessions: SessionRegistry) -> asyncio.Task[None]:
+        """Run `call` in its own task (returned) until it ends.
+
+        Its session was counted in `sessions` by the caller (who could still refuse it): it is removed
+        from there when the call ends.
+        """
 
         async def serve() -> None:
             try:
                 await call.run()
             finally:
-                sessions.remove(call.session)
                 self._calls.pop(call.id, None)
+                await sessions.remove(call.session)
+                if self.routes is not None:
+                    await self.routes.unregister(call.id)
 
+        if self.routes is not None:  # before the call is announced, so any worker finds it at once
+            await self.routes.register(call.id, token)
         task = asyncio.create_task(serve(), name=f"call {call.id}")
         self._calls[call.id] = _Live(call, task, token)
         return task
@@ -116,6 +143,7 @@ def add_call_routes(
     auth: Authenticator,
     sessions: SessionRegistry,
     calls: CallRegistry,
+    rate: KeyRateLimit,
     ice: IceSettings,
 ) -> None:
     async def open_call(config: SessionConfig, offer: Offer, token: str | None, dialect: Dialect) -> Response:
@@ -125,9 +153,9 @@ def add_call_routes(
                 503, "The server is at its session capacity; try again later.", type="server_error", code="server_busy"
             )
         owner = (await auth.for_session(token)).key_id  # the key the call counts against (checked already)
-        if sessions.full_for(owner):
-            return protocol_error_response(sessions.too_many_for_key(), 429)
+        await rate.charge(owner)
         session = new_session(config, "webrtc", dialect.name)
+        await sessions.add(session, owner)
         call = WebRTCCall(
             ids.rtc_call_id(), session, dialect, ice, settings.max_event_bytes, time.monotonic, settings.event_rate
         )
@@ -136,13 +164,14 @@ def add_call_routes(
         except Exception as exc:
             call.end("the offer was refused" if isinstance(exc, ProtocolError) else f"the answer failed: {exc}")
             await call.run()  # frees the peer connection and the session at once
+            await sessions.remove(session)
             if isinstance(exc, ProtocolError):
                 raise
             log.exception("call %s: no answer to its offer", call.id)
             return error_response(
                 500, f"The server could not answer the offer: {type(exc).__name__}.", type="server_error"
             )
-        calls.start(call, token if token and token.startswith("ek_") else None, sessions, owner)
+        await calls.start(call, token if token and token.startswith("ek_") else None, sessions)
         location = f"/v1/realtime/calls/{call.id}"
         return Response(answer, status_code=201, media_type="application/sdp", headers={"Location": location})
 
@@ -151,7 +180,7 @@ def add_call_routes(
         token = bearer_token(request.headers)
         try:
             config, offer = await _call_request(request, token, auth, settings)
-        except AuthError:
+        except (AuthError, SharedStateUnavailable):
             raise
         except ProtocolError as exc:  # a field of the `session` part is named as GA names it
             return protocol_error_response(exc, 400, name=ga_rest.param)
@@ -168,18 +197,22 @@ def add_call_routes(
 
     @app.post("/v1/realtime/calls/{call_id}/hangup")
     async def hangup(call_id: str, request: Request) -> Response:
-        call = _find(calls, call_id)
+        call = await calls.locate(call_id)
         token = bearer_token(request.headers)
-        if not calls.opened_by(call_id, token):
+        opened_by = call.opened_by(token) if isinstance(call, RemoteCall) else calls.opened_by(call_id, token)
+        if not opened_by:
             auth.require_api_key(token)
-        call.end("hung up")
+        if isinstance(call, RemoteCall):
+            await call.hang_up()
+        else:
+            call.end("hung up")
         return Response(status_code=200)
 
     for action in SIP_ONLY:
 
         async def sip_only(call_id: str, request: Request, action: str = action) -> Response:
             auth.require_api_key(bearer_token(request.headers))
-            _find(calls, call_id)
+            await calls.locate(call_id)
             return error_response(
                 400,
                 f"'{action}' applies to incoming SIP calls, and realtalk has no SIP telephony yet. A WebRTC call "
@@ -244,10 +277,3 @@ async def _part(value: UploadFile | str | None) -> bytes | str | None:
     if isinstance(value, UploadFile):
         return await value.read()
     return value
-
-
-def _find(calls: CallRegistry, call_id: str) -> Call:
-    call = calls.get(call_id)
-    if call is None:
-        raise NotFound(f"No live call with id '{call_id[:64]}'.", code="call_not_found")
-    return call

@@ -11,6 +11,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from realtalk.protocol.errors import FieldPath, ProtocolError
+from realtalk.server.auth import AuthError
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,34 @@ async def deny_websocket(websocket: WebSocket, exc: ProtocolError, status: int) 
 
 class NotFound(ProtocolError):
     """A REST path names something that does not exist (a call that ended): answered 404."""
+
+
+class TooManyRequests(ProtocolError):
+    """A key past one of its caps (concurrent sessions, starts a minute): answered 429."""
+
+
+class SharedStateUnavailable(ProtocolError):
+    """The store the workers share (Redis) did not answer: 503, and the client may simply retry."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The shared state store (Redis) is unreachable, so this request cannot be served now; try again shortly.",
+            code="shared_state_unavailable",
+            type="server_error",
+        )
+
+
+def refusal_status(exc: ProtocolError, default: int = 400) -> int:
+    """The HTTP status a refusal gets when it is not an ordinary bad request."""
+    if isinstance(exc, AuthError):
+        return 401
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, TooManyRequests):
+        return 429
+    if isinstance(exc, SharedStateUnavailable):
+        return 503
+    return default
 
 
 class InternalErrors:

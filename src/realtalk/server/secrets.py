@@ -1,7 +1,8 @@
 """Ephemeral client secrets (`ek_…`) behind a small store interface.
 
 Secrets are kept under their SHA-256, never in clear: a lookup by hash does not leak timing about the
-secret, and a dump of the store gives nothing away. In memory now; a shared store can replace it.
+secret, and a dump of the store gives nothing away. In memory here, for one process;
+`shared/secrets.py` keeps them in Redis for many.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class SecretStore(Protocol):
         ...
 
 
-def _digest(secret: str) -> str:
+def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -41,10 +42,10 @@ class InMemorySecretStore:
 
     async def put(self, secret: str, record: StoredSecret) -> None:
         self._purge()
-        self._records[_digest(secret)] = record
+        self._records[digest(secret)] = record
 
     async def get(self, secret: str) -> StoredSecret | None:
-        record = self._records.get(_digest(secret))
+        record = self._records.get(digest(secret))
         if record is None or record.expires_at <= self._clock.now():
             return None
         return record

@@ -112,8 +112,9 @@ def add_telephony_routes(
             await websocket.close(code=1008, reason=reason[:120])
             return
         session = new_session(config, "phone", "ga")  # a phone line speaks no dialect; its profiles are GA
+        await sessions.add(session)  # a carrier's stream has no API key: counted, never refused by a key's cap
         call = PhoneCall(ids.rtc_call_id(), session, websocket, carrier, start, time.monotonic)
-        task = calls.start(call, None, sessions)
+        task = await calls.start(call, None, sessions)
         log.info("call %s: a %s stream (%s)", call.id, carrier.name, ", ".join(f"{k}={v}" for k, v in start.headers))
         webhook.incoming(call.id, [*start.headers, *start.parameters.items()])
         await task

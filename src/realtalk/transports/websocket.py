@@ -10,8 +10,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from typing import Protocol
 
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.types import Message
+from starlette.websockets import WebSocketDisconnect
 
 from realtalk.protocol import events as ev
 from realtalk.protocol.wire import Dialect, dumps
@@ -26,9 +28,19 @@ DRAIN_SECONDS = 5.0
 _CLOSE = None
 
 
+class EventSocket(Protocol):
+    """What the transport needs of its socket: Starlette's WebSocket, or a sideband relayed from another worker."""
+
+    async def receive(self) -> Message: ...
+
+    async def send_text(self, data: str) -> None: ...
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None: ...
+
+
 class WebSocketTransport:
     def __init__(
-        self, websocket: WebSocket, dialect: Dialect, max_event_bytes: int, rate: EventRateLimit | None = None
+        self, websocket: EventSocket, dialect: Dialect, max_event_bytes: int, rate: EventRateLimit | None = None
     ) -> None:
         self.websocket = websocket
         self.dialect = dialect
