@@ -5,10 +5,9 @@ their SHA-256. Its five style vectors, alone and blended, give each of the ten O
 distinct voice (median pitch from about 95 Hz to 330 Hz). Phonemes come from the espeak-ng library that
 `espeakng-loader` ships. Each clause is synthesized on a worker thread, never on the event loop.
 
-`--kokoro-model` and `--kokoro-voices` replace the packaged model and styles with files read as given. A
-session may then name any voice of the file; `--tts-voices alloy=af_bella` maps an OpenAI voice name to
-one; the packaged blends stay for the names whose styles the file has; any other name speaks with
-`alloy`'s voice, or the file's first.
+`--kokoro-model` and `--kokoro-voices` replace the packaged model and styles with files read as given.
+`--tts-voices alloy=af_bella` gives an OpenAI voice name a voice of the file; the packaged blends stay for
+the names whose styles the file has; any other name speaks with `alloy`'s voice, or the file's first.
 """
 
 from __future__ import annotations
@@ -80,13 +79,12 @@ class KokoroTTS:
         styles_file = voices_file or packaged_voices_file()
         self._kokoro = Kokoro.from_session(cpu_session(str(model or model_file(data_dir)), threads), str(styles_file))
         own = sorted(self._kokoro.get_voices())
-        self._styles = {name: self._kokoro.get_voice_style(name) for name in own}
-        self._styles |= {name: self._blend(mix) for name, mix in VOICES.items() if set(mix) <= set(own)}
+        self._styles = {name: self._blend(mix) for name, mix in VOICES.items() if set(mix) <= set(own)}
         for name, style in (voices or {}).items():
             if style not in own:
                 raise ValueError(f"tts_voices: {name}={style}, but {styles_file} has no voice {style!r}")
-            self._styles[name] = self._styles[style]
-        self._default = self._styles.get("alloy", self._styles[own[0]])
+            self._styles[name] = self._kokoro.get_voice_style(style)
+        self._default = self._styles.get("alloy", self._kokoro.get_voice_style(own[0]))
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="kokoro")
 
     def _blend(self, weights: dict[str, float]) -> Any:

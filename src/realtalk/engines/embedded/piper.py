@@ -2,8 +2,8 @@
 
 piper-tts is GPL-3.0-or-later, so it is an optional extra: `pip install realtalk[piper]`. A voice is an
 `.onnx` model with its `.onnx.json` beside it, read as given. Every OpenAI voice name speaks with the one
-voice, unless the voice has several speakers: then a session may name a speaker, and `--tts-voices
-alloy=SPEAKER` maps OpenAI names to them. `speed` maps to Piper's length scale.
+voice (its default speaker), unless `--tts-voices alloy=SPEAKER,…` gives OpenAI names speakers of a
+multi-speaker voice. `speed` maps to Piper's length scale.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class PiperTTS:
         config = PiperConfig.from_dict(json.loads(Path(f"{path}.json").read_text()))
         self.sample_rate = config.sample_rate
         self._voice = PiperVoice(session=cpu_session(str(path), threads), config=config)
-        self._speakers = dict(config.speaker_id_map or {})
+        self._speakers: dict[str, int] = {}
         for name, speaker in (voices or {}).items():
             if speaker not in config.speaker_id_map:
                 raise ValueError(f"tts_voices: {name}={speaker}, but the Piper voice {path} has no speaker {speaker!r}")
