@@ -29,7 +29,8 @@ def engines_for(argv: list[str]) -> Engines:
 
 @pytest.mark.models
 async def test_llm_gguf_pointed_at_the_packaged_smollm2_file_answers() -> None:
-    engines = engines_for(["--stt", "scripted", "--tts", "scripted", "--seed", "7", "--llm-gguf", str(smollm.model_path())])
+    gguf = str(smollm.model_path())
+    engines = engines_for(["--stt", "scripted", "--tts", "scripted", "--seed", "7", "--llm-gguf", gguf])
     answer = "".join([e.text async for e in engines.llm.stream(QUESTION) if isinstance(e, TextDelta)])
     assert "Paris" in answer
 
@@ -38,7 +39,8 @@ async def test_llm_gguf_pointed_at_the_packaged_smollm2_file_answers() -> None:
 def templateless_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """SmolLM2's file with its chat template's key renamed, as a GGUF converted without one would be."""
     path = tmp_path_factory.mktemp("gguf") / "no-template.gguf"
-    path.write_bytes(smollm.model_path().read_bytes().replace(b"tokenizer.chat_template", b"tokenizer.chat_templatX", 1))
+    renamed = smollm.model_path().read_bytes().replace(b"tokenizer.chat_template", b"tokenizer.chat_templatX", 1)
+    path.write_bytes(renamed)
     return path
 
 
@@ -104,8 +106,9 @@ async def test_whisper_base_detects_french_when_the_language_is_auto(whisper_bas
 
 @pytest.mark.models
 async def test_whisper_refuses_a_language_it_does_not_know(whisper_base: whisper.WhisperSTT) -> None:
-    with pytest.raises(ValueError, match="^input_audio_transcription.language: Whisper does not know the language 'xx'$"):
+    with pytest.raises(ValueError) as refused:
         await heard(whisper_base, "xx")
+    assert str(refused.value) == "input_audio_transcription.language: Whisper does not know the language 'xx'"
 
 
 @pytest.fixture(scope="module")
