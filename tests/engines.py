@@ -88,11 +88,13 @@ class GatedSTT:
         self.gate = asyncio.Event()
         self.waiting = asyncio.Event()  # set once a transcription waits at the gate
         self.heard: list[Samples] = []
+        self.languages: list[str | None] = []  # the language each transcription was asked for
 
     async def transcribe(
         self, audio: Samples, *, language: str | None, prompt: str | None
     ) -> AsyncIterator[TranscriptEvent]:
         self.heard.append(audio)
+        self.languages.append(language)
         self.waiting.set()
         await self.gate.wait()
         if self.fail:

@@ -65,6 +65,15 @@ async def test_the_stt_hears_16khz_audio() -> None:
     assert [len(audio) for audio in stt.heard] == [8000]  # 500 ms at 16 kHz
 
 
+async def test_the_stt_is_asked_for_the_sessions_language() -> None:
+    stt = GatedSTT()
+    stt.gate.set()
+    harness = await started(stt, transcription={"model": "whisper-1", "language": "fr"})
+    await commit(harness, speech())
+    await harness.until("conversation.item.input_audio_transcription.completed")
+    assert stt.languages == ["fr"]
+
+
 async def test_a_failed_transcription_is_reported_and_the_session_goes_on() -> None:
     stt = GatedSTT(fail=True)
     stt.gate.set()

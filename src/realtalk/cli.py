@@ -1,4 +1,5 @@
-"""The `realtalk` command. Every flag of `serve` can also be set as a `REALTALK_*` environment variable."""
+"""The `realtalk` command. Every flag of `serve` can also be set as a `REALTALK_*` environment variable or in
+the config file (`--config`); `realtalk config show` prints what is in effect."""
 
 from __future__ import annotations
 
@@ -28,6 +29,49 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"realtalk {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the server (flags override REALTALK_* variables)")
+    add_server_flags(serve)
+    config = commands.add_parser("config", help="the settings in effect: flags, environment, config file, defaults")
+    config_commands = config.add_subparsers(dest="config_command", required=True)
+    show = config_commands.add_parser("show", help="print the effective settings as TOML, secrets masked")
+    add_server_flags(show)
+    bench = commands.add_parser("bench", help="measure latency, capacity and throughput; writes JSON, Markdown, PNG")
+    bench.add_argument("which", choices=["latency", "capacity", "micro", "soak", "all"], help="all: but soak")
+    bench.add_argument("--out", default="bench/results", help="folder for the results (bench/results)")
+    bench.add_argument("--utterances", type=int, default=20, help="spoken questions for latency (20)")
+    bench.add_argument(
+        "--modes",
+        type=names_from(MODES),
+        default=",".join(DEFAULT_MODES),
+        help=f"latency runs, each on a fresh server: {', '.join(MODES)} (default: all but embedded-nospec)",
+    )
+    bench.add_argument(
+        "--stacks",
+        type=names_from(STACKS),
+        default=",".join(STACKS),
+        help=f"engine presets for latency: only the modes on these run ({','.join(STACKS)})",
+    )
+    bench.add_argument("--max-sessions", type=int, default=256, help="the most sessions capacity tries (256)")
+    bench.add_argument("--levels", type=counts, help="exact session counts for capacity, e.g. 1,4,16 (no search)")
+    bench.add_argument(
+        "--workers",
+        dest="worker_counts",
+        type=counts,
+        default=[1],
+        help="capacity: server worker processes, one search each, e.g. 1,2 (1)",
+    )
+    bench.add_argument("--clients", type=int, default=20, help="soak: clients, each reconnecting over and over (20)")
+    bench.add_argument("--minutes", type=float, default=5.0, help="soak: how long the load lasts (5)")
+    bench.add_argument("--warmup-minutes", type=float, default=1.0, help="soak: left out of the RSS slope (1)")
+    bench.add_argument("--stack", choices=STACKS, default="scripted", help="soak: the engine preset (scripted)")
+    models = commands.add_parser("models", help="list the embedded models: package, version, size, path")
+    models.add_argument("--data-dir", help="where assembled model files are kept (REALTALK_DATA_DIR)")
+    models.add_argument("--config", help="TOML file of settings (REALTALK_CONFIG)")
+    return parser
+
+
+def add_server_flags(serve: argparse.ArgumentParser) -> None:
+    """The server's settings as flags, for `serve` and `config show`."""
+    serve.add_argument("--config", help="TOML file of settings, below flags and REALTALK_* variables (REALTALK_CONFIG)")
     serve.add_argument("--host", help="address to bind (REALTALK_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to bind (REALTALK_PORT, default 8000)")
     serve.add_argument(
@@ -59,8 +103,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--llm-context-tokens",
         type=int,
-        help="tokens one request to the remote LLM may hold, prompt and answer (REALTALK_LLM_CONTEXT_TOKENS, 8192)",
+        help="tokens one request to the LLM may hold, prompt and answer (remote 8192, embedded 4096)",
     )
+    own = serve.add_argument_group("your own model files, read as given (see Bring your own models in the README)")
+    own.add_argument("--llm-gguf", help="GGUF chat model for the embedded LLM on llama.cpp (REALTALK_LLM_GGUF)")
+    own.add_argument("--llm-chat-template", help="llama.cpp chat template for a GGUF without one: chatml, llama3, …")
+    own.add_argument("--llm-gpu-layers", type=int, help="layers on the GPU, -1 = all (GPU builds of xllamacpp only)")
+    own.add_argument("--whisper-model", help="CTranslate2 Whisper directory, or a size name already on disk")
+    own.add_argument("--whisper-language", help="auto (detect) or a language code; a session's language wins (auto)")
+    own.add_argument("--whisper-beam-size", type=int, help="Whisper's beam size (1: greedy, fastest)")
+    own.add_argument("--kokoro-model", help="Kokoro ONNX model (REALTALK_KOKORO_MODEL)")
+    own.add_argument("--kokoro-voices", help="Kokoro voices file, .npz or .bin (REALTALK_KOKORO_VOICES)")
+    own.add_argument("--piper-voice", help="Piper voice .onnx, with its .onnx.json beside it (REALTALK_PIPER_VOICE)")
     serve.add_argument("--tts-voices", help="OpenAI voice → backend voice: alloy=af_bella,echo=am_adam")
     serve.add_argument("--tts-sample-rate", type=int, help="sample rate of the speech server's pcm (24000)")
     serve.add_argument("--remote-connect-timeout", type=float, help="seconds to connect to a backend (5)")
@@ -149,42 +203,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="send traces of sessions that set `tracing` to this OTLP/HTTP collector (REALTALK_OTLP_ENDPOINT)",
     )
-    bench = commands.add_parser("bench", help="measure latency, capacity and throughput; writes JSON, Markdown, PNG")
-    bench.add_argument("which", choices=["latency", "capacity", "micro", "soak", "all"], help="all: but soak")
-    bench.add_argument("--out", default="bench/results", help="folder for the results (bench/results)")
-    bench.add_argument("--utterances", type=int, default=20, help="spoken questions for latency (20)")
-    bench.add_argument(
-        "--modes",
-        type=names_from(MODES),
-        default=",".join(DEFAULT_MODES),
-        help=f"latency runs, each on a fresh server: {', '.join(MODES)} (default: all but embedded-nospec)",
-    )
-    bench.add_argument(
-        "--stacks",
-        type=names_from(STACKS),
-        default=",".join(STACKS),
-        help=f"engine presets for latency: only the modes on these run ({','.join(STACKS)})",
-    )
-    bench.add_argument("--max-sessions", type=int, default=256, help="the most sessions capacity tries (256)")
-    bench.add_argument("--levels", type=counts, help="exact session counts for capacity, e.g. 1,4,16 (no search)")
-    bench.add_argument(
-        "--workers",
-        dest="worker_counts",
-        type=counts,
-        default=[1],
-        help="capacity: server worker processes, one search each, e.g. 1,2 (1)",
-    )
-    bench.add_argument("--clients", type=int, default=20, help="soak: clients, each reconnecting over and over (20)")
-    bench.add_argument("--minutes", type=float, default=5.0, help="soak: how long the load lasts (5)")
-    bench.add_argument("--warmup-minutes", type=float, default=1.0, help="soak: left out of the RSS slope (1)")
-    bench.add_argument("--stack", choices=STACKS, default="scripted", help="soak: the engine preset (scripted)")
-    models = commands.add_parser("models", help="list the embedded models: package, version, size, path")
-    models.add_argument("--data-dir", help="where assembled model files are kept (REALTALK_DATA_DIR)")
-    return parser
 
 
-BENCH_ONLY = {
+NOT_SETTINGS = {
     "command",
+    "config_command",
     "which",
     "out",
     "utterances",
@@ -224,9 +247,12 @@ def counts(text: str) -> list[int]:
     return numbers
 
 
+def flags_given(args: argparse.Namespace) -> dict[str, Any]:
+    return {k: v for k, v in vars(args).items() if v is not None and k not in NOT_SETTINGS}
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
-    given: dict[str, Any] = {k: v for k, v in vars(args).items() if v is not None and k not in BENCH_ONLY}
-    return Settings(**given)
+    return Settings(**flags_given(args))
 
 
 def is_loopback(host: str) -> bool:
@@ -348,14 +374,36 @@ def run_benchmarks(args: argparse.Namespace, settings: Settings) -> None:
         sys.exit("realtalk bench soak: the server's memory kept growing after the warm-up")
 
 
+def invalid(error: ValidationError) -> str:
+    """Each problem on a line of its own, led by the setting it is about."""
+    lines = []
+    for problem in error.errors():
+        where = ".".join(str(part) for part in problem["loc"]) or "settings"
+        lines.append(f"  {where}: {problem['msg'].removeprefix('Value error, ')}")
+    return "realtalk: invalid configuration:\n" + "\n".join(lines)
+
+
+def show_config(args: argparse.Namespace, settings: Settings) -> None:
+    from realtalk.effective_settings import origins, render
+
+    sys.stdout.write(render(settings, origins(flags_given(args))))
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
         settings = settings_from(args)
     except ValidationError as exc:
-        sys.exit(f"realtalk: invalid configuration:\n{exc}")
+        sys.exit(invalid(exc))
+    except ValueError as exc:  # the config file: missing, not TOML, or a key that is no setting
+        sys.exit(f"realtalk: {exc}")
     if args.command == "serve":
-        serve(settings)
+        try:
+            serve(settings)
+        except ValueError as exc:  # a model file or profile the engines could not take, named by its setting
+            sys.exit(f"realtalk: {exc}")
+    elif args.command == "config":
+        show_config(args, settings)
     elif args.command == "models":
         list_models(settings)
     elif args.command == "bench":

@@ -1,13 +1,21 @@
-"""Settings from command-line flags, then `REALTALK_*` environment variables, then defaults."""
+"""Settings from command-line flags, then `REALTALK_*` environment variables, then the config file, then defaults."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
+from realtalk.config_file import config_path, read_config_file
+from realtalk.engines.embedded import model_files
 from realtalk.engines.embedded.packages import default_data_dir
 from realtalk.engines.registry import PRESETS, EngineChoice
 from realtalk.engines.remote.http import RemoteEndpoint
@@ -17,6 +25,7 @@ from realtalk.transports.event_rate import EventRateLimit
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REALTALK_", extra="forbid")
 
+    config: Path | None = Field(None, description="TOML file of settings, below flags and environment variables")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     api_key: Annotated[list[str], NoDecode] = Field(
@@ -35,9 +44,28 @@ class Settings(BaseSettings):
     llm_url: str | None = Field(None, description="base URL of an OpenAI-compatible chat server (--llm remote)")
     llm_api_key: str | None = None
     llm_model: str = "gpt-4o-mini"
-    llm_context_tokens: int = Field(
-        8192, ge=256, description="tokens one request to the remote LLM may hold, prompt and answer together"
+    llm_context_tokens: int | None = Field(
+        None,
+        ge=256,
+        description="tokens one request to the LLM may hold, prompt and answer together (remote 8192, embedded 4096)",
     )
+    llm_gguf: Path | None = Field(None, description="GGUF model for the embedded LLM on llama.cpp (default SmolLM2)")
+    llm_chat_template: str | None = Field(
+        None, description="llama.cpp's named chat template (chatml, llama3, …) for a GGUF that carries none"
+    )
+    llm_gpu_layers: int | None = Field(
+        None, ge=-1, description="layers llama.cpp puts on a GPU (only with a GPU build of xllamacpp); -1 = all"
+    )
+    whisper_model: str | None = Field(
+        None, description="CTranslate2 Whisper model directory, or a size name (base, small, …) already on disk"
+    )
+    whisper_language: str = Field(
+        "auto", pattern=r"^(auto|[a-z]{2,3})$", description="auto (detect) or the language code Whisper hears"
+    )
+    whisper_beam_size: int = Field(1, ge=1, le=16, description="Whisper's beam size (1 = greedy, fastest)")
+    kokoro_model: Path | None = Field(None, description="Kokoro ONNX model (default the packaged int8 one)")
+    kokoro_voices: Path | None = Field(None, description="Kokoro voices file, .npz or .bin (default the packaged five)")
+    piper_voice: Path | None = Field(None, description="Piper voice .onnx, its .onnx.json beside it")
     stt_url: str | None = Field(None, description="base URL of an OpenAI-compatible transcription server")
     stt_api_key: str | None = None
     stt_model: str = "whisper-1"
@@ -103,6 +131,9 @@ class Settings(BaseSettings):
         None, description="the server's public base URL (https://host), as carriers reach it through a proxy or tunnel"
     )
     phone_profiles: Path | None = Field(None, description="JSON file: profile name → GA session object for phone calls")
+    profiles: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="profile name → GA session object for phone calls ([profiles.NAME])"
+    )
     call_webhook: str | None = Field(None, description="URL notified (realtime.call.incoming) when a phone call starts")
     twilio_auth_token: str | None = Field(None, description="Twilio auth token: checks X-Twilio-Signature")
     telnyx_stream_token: str | None = Field(None, description="Telnyx streaming auth token its streams must present")
@@ -113,6 +144,60 @@ class Settings(BaseSettings):
     otlp_endpoint: str | None = Field(
         None, description="OTLP/HTTP collector base URL for traces (else OTEL_EXPORTER_OTLP_ENDPOINT); none = no traces"
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Flags (given as keyword arguments) over the environment over the config file."""
+        assert isinstance(init_settings, InitSettingsSource)
+        path = config_path(init_settings.init_kwargs)
+        values = read_config_file(path, settings_cls.model_fields) if path is not None else {}
+        return init_settings, env_settings, InitSettingsSource(settings_cls, values)
+
+    @field_validator("llm_gguf")
+    @classmethod
+    def _gguf(cls, value: Path | None) -> Path | None:
+        return value and model_files.gguf_file(value)
+
+    @field_validator("kokoro_model")
+    @classmethod
+    def _onnx(cls, value: Path | None) -> Path | None:
+        return value and model_files.onnx_file(value)
+
+    @field_validator("kokoro_voices")
+    @classmethod
+    def _voices(cls, value: Path | None) -> Path | None:
+        return value and model_files.numpy_voices(value)
+
+    @field_validator("piper_voice")
+    @classmethod
+    def _piper(cls, value: Path | None) -> Path | None:
+        return value and model_files.piper_voice(value)
+
+    @model_validator(mode="after")
+    def _model_files_have_their_engine(self) -> Settings:
+        """A model file for an engine that is not in use would be silently ignored: refuse it instead."""
+        choice = self.engine_choice()
+        given = {
+            ("llm_gguf", "llm", ("smollm2",)): self.llm_gguf,
+            ("llm_chat_template", "llm", ("smollm2",)): self.llm_chat_template,
+            ("llm_gpu_layers", "llm", ("smollm2",)): self.llm_gpu_layers,
+            ("whisper_model", "stt", ("whisper-tiny.en", "whisper-base")): self.whisper_model,
+            ("kokoro_model", "tts", ("kokoro",)): self.kokoro_model,
+            ("kokoro_voices", "tts", ("kokoro",)): self.kokoro_voices,
+            ("piper_voice", "tts", ("piper",)): self.piper_voice,
+        }
+        for (setting, kind, engines), value in given.items():
+            engine = getattr(choice, kind)
+            if value is not None and engine not in engines:
+                raise ValueError(f"{setting} is for the {' or '.join(engines)} {kind} engine, but it is {engine!r}")
+        return self
 
     @field_validator("api_key", "cors_origin", "ice_servers", "webrtc_host_ip", mode="before")
     @classmethod
@@ -151,7 +236,7 @@ class Settings(BaseSettings):
             retries=self.remote_retries,
             voices=self.tts_voices if kind == "tts" else {},
             sample_rate=self.tts_sample_rate,
-            context_tokens=self.llm_context_tokens,
+            context_tokens=self.llm_context_tokens or RemoteEndpoint.context_tokens,
         )
 
     def engine_choice(self) -> EngineChoice:
@@ -160,13 +245,24 @@ class Settings(BaseSettings):
             vad=self.vad or preset["vad"],
             stt=self.stt or preset["stt"],
             llm=self.llm or preset["llm"],
-            tts=self.tts or preset["tts"],
+            tts=self.tts or ("piper" if self.piper_voice else preset["tts"]),
             turn=self.turn or preset["turn"],
             script=self.script,
             transcript=self.transcript,
             data_dir=self.data_dir,
             threads=self.threads,
             seed=self.seed,
+            llm_gguf=self.llm_gguf,
+            llm_chat_template=self.llm_chat_template,
+            llm_context_tokens=self.llm_context_tokens,
+            llm_gpu_layers=self.llm_gpu_layers,
+            whisper_model=self.whisper_model,
+            whisper_language=self.whisper_language,
+            whisper_beam_size=self.whisper_beam_size,
+            kokoro_model=self.kokoro_model,
+            kokoro_voices=self.kokoro_voices,
+            piper_voice=self.piper_voice,
+            voices=self.tts_voices,
             remote={kind: e for kind in ("llm", "stt", "tts") if (e := self._endpoint(kind)) is not None},
         )
 

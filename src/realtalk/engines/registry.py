@@ -57,6 +57,18 @@ class EngineChoice:
     data_dir: Path = field(default_factory=default_data_dir)
     threads: int = 2
     seed: int | None = None
+    # the user's own model files and their options; None: the packaged model
+    llm_gguf: Path | None = None
+    llm_chat_template: str | None = None
+    llm_context_tokens: int | None = None
+    llm_gpu_layers: int | None = None
+    whisper_model: str | None = None
+    whisper_language: str = "auto"
+    whisper_beam_size: int = 1
+    kokoro_model: Path | None = None
+    kokoro_voices: Path | None = None
+    piper_voice: Path | None = None
+    voices: dict[str, str] = field(default_factory=dict)  # OpenAI voice → the TTS's own voice
     remote: dict[str, RemoteEndpoint] = field(default_factory=dict)
 
 
@@ -76,8 +88,10 @@ def _whisper(model: str) -> Callable[[EngineChoice], STTEngine]:
     def build(choice: EngineChoice) -> STTEngine:
         from realtalk.engines.embedded import whisper
 
-        path = whisper.tiny_en_dir() if model == "tiny.en" else whisper.base_dir(choice.data_dir)
-        return whisper.WhisperSTT(path, threads=choice.threads)
+        path = whisper.model_dir(choice.whisper_model or model, choice.data_dir)
+        return whisper.WhisperSTT(
+            path, threads=choice.threads, language=choice.whisper_language, beam_size=choice.whisper_beam_size
+        )
 
     return build
 
@@ -85,19 +99,32 @@ def _whisper(model: str) -> Callable[[EngineChoice], STTEngine]:
 def _smollm2(choice: EngineChoice) -> LLMEngine:
     from realtalk.engines.embedded.smollm import SmolLM
 
-    return SmolLM(threads=choice.threads, seed=choice.seed)
+    return SmolLM(
+        choice.llm_gguf,
+        threads=choice.threads,
+        seed=choice.seed,
+        chat_template=choice.llm_chat_template,
+        context_tokens=choice.llm_context_tokens,
+        gpu_layers=choice.llm_gpu_layers,
+    )
 
 
 def _kokoro(choice: EngineChoice) -> TTSEngine:
     from realtalk.engines.embedded.kokoro import KokoroTTS
 
-    return KokoroTTS(choice.data_dir, threads=choice.threads)
+    return KokoroTTS(
+        choice.data_dir,
+        threads=choice.threads,
+        model=choice.kokoro_model,
+        voices_file=choice.kokoro_voices,
+        voices=choice.voices,
+    )
 
 
 def _piper(choice: EngineChoice) -> TTSEngine:
     from realtalk.engines.embedded.piper import PiperTTS
 
-    return PiperTTS(threads=choice.threads)
+    return PiperTTS(choice.piper_voice, threads=choice.threads, voices=choice.voices)
 
 
 def _smart_turn(choice: EngineChoice) -> EndOfTurnEngine:

