@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
@@ -30,12 +31,14 @@ from realtalk.server.auth import Authenticator, AuthError, bearer_token, subprot
 from realtalk.server.body_limits import BodyLimits
 from realtalk.server.call_webhook import CallWebhook
 from realtalk.server.calls import CallRegistry, add_call_routes
+from realtalk.server.drain import Drain, DrainGate
 from realtalk.server.errors import InternalErrors, NotFound, error_response, protocol_error_response
 from realtalk.server.errors import deny_websocket as _deny
 from realtalk.server.json_body import json_object
 from realtalk.server.openai_api import add_openai_routes
 from realtalk.server.phone_profiles import PhoneProfiles
 from realtalk.server.playground import add_playground_routes
+from realtalk.server.readiness import ReadinessCheck, readiness
 from realtalk.server.secrets import InMemorySecretStore, SecretStore, StoredSecret
 from realtalk.server.session_defaults import initial_config, session_defaults
 from realtalk.server.sessions import SessionRegistry
@@ -55,7 +58,9 @@ def create_app(
     engines: Engines | None = None,
     clock: Clock | None = None,
     secrets: SecretStore | None = None,
+    engines_warm: bool = False,
 ) -> FastAPI:
+    """The app; `engines_warm` says the engines have run once already (`/readyz` waits for it)."""
     clock = clock or SystemClock()
     engines = engines or build_engines(settings.engine_choice())
     auth = Authenticator(settings.api_key, secrets or InMemorySecretStore(clock))
@@ -71,10 +76,13 @@ def create_app(
     offer_host_addresses(ice.host_addresses)
     profiles = PhoneProfiles(settings)  # a bad profile file stops the server here, not on a caller's line
     webhook = CallWebhook(settings.call_webhook)
+    drain = Drain(settings.drain_seconds, registry, calls)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        drain.on_signals()
         yield
+        await drain.stop()
         await calls.close()
         await webhook.close()
 
@@ -82,6 +90,7 @@ def create_app(
     # inside CORS (added first = innermost), so a browser app can read a 500, 413 or 408 too
     app.add_middleware(InternalErrors)
     app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout)
+    app.add_middleware(DrainGate, drain=drain)
     app.add_middleware(
         CORSMiddleware,  # browser apps on their own origin call /calls and /client_secrets as they call OpenAI
         allow_origins=settings.cors_origin,
@@ -94,6 +103,15 @@ def create_app(
     app.state.sessions = registry
     app.state.calls = calls
     app.state.auth = auth
+    app.state.drain = drain
+
+    async def engines_ready() -> str | None:
+        return None if engines_warm else "engines: not warmed up yet"
+
+    async def not_draining() -> str | None:
+        return "draining: the server is shutting down" if drain.draining else None
+
+    app.state.readiness = [engines_ready, not_draining]  # shared state adds its own: one async callable each
 
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
@@ -111,11 +129,17 @@ def create_app(
         return {
             "status": "ok",
             "version": __version__,
+            "pid": os.getpid(),  # which worker answered, under `--workers`
             "sessions": len(registry),
             "calls": len(calls),
             "tasks": len(asyncio.all_tasks()),  # every task of the event loop: one left per closed session is a leak
             **stats,
         }
+
+    @app.get("/readyz")
+    async def readyz() -> Response:
+        checks: list[ReadinessCheck] = app.state.readiness
+        return await readiness(checks)
 
     async def mint(
         request: Request,
@@ -205,7 +229,7 @@ def create_app(
         session = new_session(config)
         registry.add(session, principal.key_id)
         try:
-            await transport.serve(session)
+            await transport.serve(session, drain.until_closing(session))
         finally:
             registry.remove(session)
 

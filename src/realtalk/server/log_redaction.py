@@ -5,6 +5,8 @@ Browsers cannot set headers, so some clients put a key in the URL (`/v1/realtime
 string (HTTP in `uvicorn.access`, WebSocket handshakes in `uvicorn.error`) before anyone can refuse it.
 `SecretRedactor` rewrites such lines: a parameter whose name says it is secret, or whose value looks
 like a key (`sk-…`, `ek_…`, or one of the server's own API keys), keeps its name and loses its value.
+The server's own keys are also redacted wherever else they appear in a line (those of 8 characters or
+more: a shorter one would take ordinary words with it).
 """
 
 from __future__ import annotations
@@ -19,12 +21,16 @@ _SECRET_NAME = re.compile(r"key|secret|token|passw|auth|credential|signature", r
 _SECRET_VALUE = re.compile(r"^(?:sk-|ek_|rk_|bearer\s)", re.IGNORECASE)
 _KEY_ANYWHERE = re.compile(r"\b(?:sk-|ek_)[A-Za-z0-9_-]{8,}")
 _QUERY = re.compile(r"\?([^\s\"']+)")
+_MIN_KEY_ANYWHERE = 8
 _LOGGERS = ("uvicorn.access", "uvicorn.error")  # uvicorn's request lines and its WebSocket handshake lines
 
 
 def redact(text: str, keys: frozenset[str] = frozenset()) -> str:
     """`text` with the secret values of every query string in it, and any key-shaped word, replaced."""
     text = _QUERY.sub(lambda match: "?" + _redact_query(match.group(1), keys), text)
+    for key in keys:
+        if len(key) >= _MIN_KEY_ANYWHERE:
+            text = text.replace(key, REDACTED)
     return _KEY_ANYWHERE.sub(REDACTED, text)
 
 
