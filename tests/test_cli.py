@@ -18,6 +18,15 @@ def settings_for(argv: list[str]) -> Any:
     return settings_from(build_parser().parse_args(["serve", *argv]))
 
 
+def served(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """What `realtalk serve` would have uvicorn serve (its `Config`s), serving nothing (and leaving the test
+    process's logging as it was)."""
+    ran: list[Any] = []
+    monkeypatch.setattr("realtalk.logs.configure_logging", lambda *args: None)
+    monkeypatch.setattr("uvicorn.Server.run", lambda server, sockets=None: ran.append(server.config))
+    return ran
+
+
 def test_defaults_bind_loopback_port_8000_without_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = settings_for([])
     assert (settings.host, settings.port, settings.api_key, settings.engines) == ("127.0.0.1", 8000, [], "embedded")
@@ -74,16 +83,15 @@ def test_loopback_detection(host: str, loopback: bool) -> None:
 def test_an_open_server_on_a_public_address_warns_loudly(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    ran: list[dict[str, Any]] = []
-    monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: ran.append(kwargs))
+    ran = served(monkeypatch)
     caplog.set_level(logging.WARNING, logger="realtalk")
     cli.main(["serve", "--host", "0.0.0.0", "--engines", "scripted"])
-    assert ran and ran[0]["host"] == "0.0.0.0"
+    assert ran and ran[0].host == "0.0.0.0"
     assert any("WITHOUT API KEYS" in r.getMessage() for r in caplog.records)
 
 
 def test_a_keyed_server_does_not_warn(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
-    monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: None)
+    served(monkeypatch)
     caplog.set_level(logging.WARNING, logger="realtalk")
     cli.main(["serve", "--host", "0.0.0.0", "--api-key", "secret", "--engines", "scripted"])
     assert not any("WITHOUT API KEYS" in r.getMessage() for r in caplog.records)
@@ -139,12 +147,11 @@ def test_every_cap_and_timeout_is_a_flag_and_reaches_uvicorn(monkeypatch: pytest
     assert (settings.max_conversation_items, settings.event_rate) == (100, EventRateLimit(20, 40))
     assert (settings.max_body_bytes, settings.body_timeout, settings.header_timeout) == (2**20, 7, 4)
     assert (settings.max_header_bytes, settings.keep_alive_timeout) == (16 * 1024, 9)
-    ran: list[dict[str, Any]] = []
-    monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: ran.append(kwargs))
+    ran = served(monkeypatch)
     cli.main(["serve", "--engines", "scripted", *flags])
-    (options,) = ran
-    assert (options["ws_max_size"], options["timeout_keep_alive"]) == (3 * 2**20, 9)
-    assert (options["http"].header_timeout, options["http"].max_header_bytes) == (4, 16 * 1024)
+    (config,) = ran
+    assert (config.ws_max_size, config.timeout_keep_alive) == (3 * 2**20, 9)
+    assert (config.http.header_timeout, config.http.max_header_bytes) == (4, 16 * 1024)
 
 
 def test_the_environment_sets_caps_too(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -54,13 +54,17 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(line).decode()
 
 
+class _ServerLog(logging.StreamHandler):  # type: ignore[type-arg]
+    """The handler `configure_logging` installs (and replaces, if called again)."""
+
+
 def configure_logging(level: str, log_format: LogFormat, keys: Iterable[str] = ()) -> None:
     """One handler on the root logger, for realtalk's lines and uvicorn's alike (uvicorn is told to add none)."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _ServerLog(sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
     handler.addFilter(LogContext())
     root = logging.getLogger()
-    for old in list(root.handlers):
+    for old in [h for h in root.handlers if isinstance(h, _ServerLog)]:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
