@@ -307,6 +307,10 @@ def serve_with_workers(settings: Settings) -> None:
 
 def load_engines(settings: Settings) -> Engines:
     """Load every engine with a progress line each, then warm them up so the first turn is not slow."""
+    if settings.log_format == "json":  # stderr goes to a log collector: log lines, not a progress display
+        from realtalk.server.worker import loaded_engines
+
+        return loaded_engines(settings)
     console = Console(stderr=True)
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=False

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from fastapi import FastAPI
 
 from realtalk.config import Settings
-from realtalk.engines.registry import build_engines, warm_up_blocking
+from realtalk.engines.registry import Engines, build_engines, warm_up_blocking
 from realtalk.logs import configure_logging
 from realtalk.server.app import create_app
 
@@ -35,10 +35,15 @@ def create_worker_app() -> FastAPI:
     """The app of this worker, its engines loaded and warmed: each worker holds its own models."""
     settings = Settings.model_validate_json(os.environ.pop(SETTINGS_VARIABLE))
     configure_logging(settings.log_level, settings.log_format, settings.api_key)
+    return create_app(settings, engines=loaded_engines(settings), engines_warm=True)
+
+
+def loaded_engines(settings: Settings) -> Engines:
+    """The engines built and warmed up, with a log line rather than a progress display."""
     started = time.perf_counter()
     engines = build_engines(settings.engine_choice())
-    # uvicorn calls this factory from inside its event loop, where `asyncio.run` cannot start another
+    # uvicorn calls a factory from inside its event loop, where `asyncio.run` cannot start another one
     with ThreadPoolExecutor(1, thread_name_prefix="warm-up") as pool:
         pool.submit(warm_up_blocking, engines).result()
-    log.info("worker %d: engines loaded and warmed up in %.1f s", os.getpid(), time.perf_counter() - started)
-    return create_app(settings, engines=engines, engines_warm=True)
+    log.info("process %d: engines loaded and warmed up in %.1f s", os.getpid(), time.perf_counter() - started)
+    return engines
