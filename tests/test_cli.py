@@ -4,6 +4,7 @@ benchmark's mode and stack choices."""
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 import pytest
@@ -11,6 +12,8 @@ import pytest
 from realtalk import cli
 from realtalk.bench.modes import DEFAULT_MODES, select
 from realtalk.cli import build_parser, settings_from
+from realtalk.config import Settings
+from realtalk.server.worker import SETTINGS_VARIABLE, WORKER_APP
 from realtalk.transports.event_rate import EventRateLimit
 
 
@@ -167,3 +170,58 @@ def test_bench_soak_takes_its_load_and_leaves_the_server_settings_alone() -> Non
     )
     assert (args.which, args.stack, args.clients, args.minutes, args.warmup_minutes) == ("soak", "embedded", 3, 16, 6)
     assert settings_from(args) == settings_from(build_parser().parse_args(["bench", "soak"]))
+
+
+def test_production_settings_from_flags_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    defaults = settings_for([])
+    assert (defaults.workers, defaults.log_format, defaults.drain_seconds, defaults.redis_url) == (1, "text", 30, None)
+    monkeypatch.setenv("REALTALK_WORKERS", "4")
+    monkeypatch.setenv("REALTALK_LOG_FORMAT", "json")
+    settings = settings_for(["--drain-seconds", "12.5"])
+    assert (settings.workers, settings.log_format, settings.drain_seconds) == (4, "json", 12.5)
+
+
+class SpawnedNothing:
+    """Stands in for uvicorn's supervisor: records what it was given and spawns nothing."""
+
+    given: list[Any] = []
+
+    def __init__(self, config: Any, sockets: list[Any]) -> None:
+        SpawnedNothing.given.append((config, sockets))
+        for sock in sockets:
+            sock.close()
+
+    def run(self) -> None:
+        return None
+
+
+@pytest.fixture
+def supervisor(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    monkeypatch.setattr("realtalk.logs.configure_logging", lambda *args: None)
+    monkeypatch.setattr("uvicorn.supervisors.Multiprocess", SpawnedNothing)
+    monkeypatch.setenv(SETTINGS_VARIABLE, "")  # so that what `serve` puts there is undone after the test
+    SpawnedNothing.given = []
+    return SpawnedNothing.given
+
+
+def test_workers_build_their_app_from_the_factory_with_the_parents_settings(
+    supervisor: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli.main(["serve", "--workers", "3", "--port", "0", "--engines", "scripted", "--api-key", "k1", "--seed", "5"])
+    ((config, sockets),) = supervisor
+    assert (config.app, config.factory, config.workers, len(sockets)) == (WORKER_APP, True, 3, 1)
+    rebuilt = Settings.model_validate_json(os.environ[SETTINGS_VARIABLE])
+    assert (rebuilt.workers, rebuilt.api_key, rebuilt.seed, rebuilt.engines) == (3, ["k1"], 5, "scripted")
+
+
+def test_workers_without_shared_state_warn_that_secrets_and_key_caps_are_per_process(
+    supervisor: list[Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="realtalk")
+    cli.main(["serve", "--workers", "2", "--port", "0", "--engines", "scripted"])
+    cli.main(["serve", "--workers", "2", "--port", "0", "--engines", "scripted", "--redis-url", "redis://r:6379"])
+    warnings = [r.getMessage() for r in caplog.records if "without --redis-url" in r.getMessage()]
+    assert warnings == [
+        "2 workers without --redis-url: each keeps its own state, so an ephemeral key works only on the worker "
+        "that minted it, and --max-sessions-per-key caps each worker apart"
+    ]
