@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import signal
 import ssl
@@ -92,11 +91,3 @@ async def events_until_closed(client: RealtimeClient) -> tuple[list[dict[str, An
             events.append(await client.receive())
         except ConnectionClosed as closed:
             return events, closed.rcvd.code if closed.rcvd is not None else None
-
-
-async def wait_for(condition: Any, seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        await asyncio.sleep(0.02)

@@ -39,7 +39,9 @@ def compose() -> dict[str, Any]:
     return dict(yaml.safe_load((ROOT / "compose.yaml").read_text()))
 
 
-def settings_in_container(monkeypatch: pytest.MonkeyPatch, arguments: list[str], environment: dict[str, str]) -> Settings:
+def settings_in_container(
+    monkeypatch: pytest.MonkeyPatch, arguments: list[str], environment: dict[str, str]
+) -> Settings:
     """The settings `ENTRYPOINT` + `arguments` give realtalk under the image's and the service's environment."""
     for name, value in {**image_environment(), **environment}.items():
         if name.startswith("REALTALK_"):
@@ -92,7 +94,11 @@ def test_each_realtalk_service_command_parses_and_reaches_vllm_and_redis(
     settings = settings_in_container(monkeypatch, service["command"], environment)
     vllm = services["vllm"]["command"]
     assert (settings.host, settings.port, settings.workers, settings.api_key) == ("0.0.0.0", 8000, 1, [API_KEY])
-    assert (settings.llm, settings.llm_url, settings.redis_url) == ("remote", "http://vllm:8000/v1", "redis://redis:6379/0")
+    assert (settings.llm, settings.llm_url, settings.redis_url) == (
+        "remote",
+        "http://vllm:8000/v1",
+        "redis://redis:6379/0",
+    )
     assert settings.llm_model == vllm[vllm.index("--served-model-name") + 1]
     assert int(vllm[vllm.index("--max-model-len") + 1]) == settings.llm_context_tokens
     assert int(service["stop_grace_period"].removesuffix("s")) > settings.drain_seconds

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.server_process import events_until_closed, realtalk_serve
+from tests.server_process import realtalk_serve
 from tests.wsclient import RealtimeClient
 
 pytestmark = pytest.mark.live
@@ -44,6 +44,8 @@ async def test_json_log_lines_carry_session_ids_and_no_secret_or_audio(tmp_path:
     in_session = [line for line in lines if line.get("session_id") == created]
     assert {line["message"] for line in in_session} >= {"session started (ga)", "session closed (1000)"}
     assert f"client event input_audio_buffer.append, {len(APPEND)} bytes" in [line["message"] for line in in_session]
-    assert any(line["logger"] == "uvicorn.access" and "/v1/models?api_key=[REDACTED]" in line["message"] for line in lines)
+    assert any(
+        line["logger"] == "uvicorn.access" and "/v1/models?api_key=[REDACTED]" in line["message"] for line in lines
+    )
     assert KEY not in text and secret not in text
     assert AUDIO[:16] not in text and AUDIO[-16:] not in text

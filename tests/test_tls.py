@@ -40,7 +40,8 @@ async def test_the_openai_sdk_completes_a_response_over_wss_and_healthz_answers_
             http_client=httpx.AsyncClient(verify=trusting),
         )
         connection = client.realtime.connect(
-            model="gpt-realtime", websocket_connection_options={"ssl": trusting}  # type: ignore[typeddict-unknown-key]
+            model="gpt-realtime",
+            websocket_connection_options={"ssl": trusting},  # type: ignore[typeddict-unknown-key]
         )
         async with connection as conn:
             await conn.session.update(session={"type": "realtime", "output_modalities": ["text"]})
