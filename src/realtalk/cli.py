@@ -301,7 +301,7 @@ def serve_with_workers(settings: Settings) -> None:
     config = server_config(settings, WORKER_APP, factory=True)
     socket = config.bind_socket()
     os.environ.update(worker_environment(settings))  # spawned workers inherit it; never logged
-    # (before spawning: one place for what every worker must find ready)
+    # before spawning: what every worker must find ready is prepared here (the metrics' multiprocess setup)
     Multiprocess(config, sockets=[socket]).run()
 
 

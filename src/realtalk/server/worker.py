@@ -33,6 +33,8 @@ def worker_environment(settings: Settings) -> dict[str, str]:
 
 def create_worker_app() -> FastAPI:
     """The app of this worker, its engines loaded and warmed: each worker holds its own models."""
+    if SETTINGS_VARIABLE not in os.environ:
+        raise RuntimeError(f"{WORKER_APP} is the app of `realtalk serve --workers N`; {SETTINGS_VARIABLE} is unset")
     settings = Settings.model_validate_json(os.environ.pop(SETTINGS_VARIABLE))
     configure_logging(settings.log_level, settings.log_format, settings.api_key)
     return create_app(settings, engines=loaded_engines(settings), engines_warm=True)
