@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from realtalk.bench.server import free_port, serve
 from tests.live import LiveServer
 
-__all__ = ["FaultyBackend", "free_port", "realtalk_process"]
+__all__ = ["FaultyBackend", "HeldChat", "free_port", "realtalk_process"]
 
 
 @contextmanager
@@ -21,6 +21,50 @@ def realtalk_process(*args: str) -> Iterator[str]:
     """`realtalk serve` in its own process on a free loopback port; yields its base URL (…/v1)."""
     with serve(*args) as server:
         yield server.base + "/v1"
+
+
+def chat_chunk(word: str) -> bytes:
+    """One streamed chat completion chunk (server-sent event) carrying `word`."""
+    return f"data: {json.dumps({'choices': [{'index': 0, 'delta': {'content': word}}]})}\n\n".encode()
+
+
+CHAT_END = b'data: {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}\n\ndata: [DONE]\n\n'
+
+
+class HeldChat:
+    """A chat backend whose answer to a user asking for something `long` stops after its first word until
+    the test releases it (`release`); anything else (a warm-up) is answered at once."""
+
+    def __init__(self) -> None:
+        self.app = FastAPI()
+        self.app.post("/v1/chat/completions")(self._chat)
+        self._released = asyncio.Event()
+        self.live: LiveServer | None = None
+
+    def release(self) -> None:
+        assert self.live is not None
+        self.live.call(self._released.set)
+
+    async def _chat(self, request: Request) -> Response:
+        held = "long" in json.dumps((await request.json())["messages"])
+
+        async def events() -> AsyncIterator[bytes]:
+            yield chat_chunk("Once")
+            if held:
+                await self._released.wait()
+            yield chat_chunk(" upon a time.")
+            yield CHAT_END
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    @contextmanager
+    def running(self) -> Iterator[str]:
+        with LiveServer(self.app) as self.live:
+            try:
+                yield f"{self.live.http_url}/v1"
+            finally:
+                self.release()  # a stream still held would keep the backend from stopping
+        self.live = None
 
 
 class FaultyBackend:
@@ -48,11 +92,10 @@ class FaultyBackend:
 
         async def events() -> AsyncIterator[bytes]:
             for word in ["Fine", " words", " here."]:
-                yield f"data: {json.dumps({'choices': [{'index': 0, 'delta': {'content': word}}]})}\n\n".encode()
+                yield chat_chunk(word)
                 if self.mode == "break":
                     raise ConnectionResetError("backend crashed mid-stream")
-            yield b'data: {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}\n\n'
-            yield b"data: [DONE]\n\n"
+            yield CHAT_END
 
         return StreamingResponse(events(), media_type="text/event-stream")
 

@@ -4,6 +4,8 @@ benchmark's mode and stack choices."""
 from __future__ import annotations
 
 import logging
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,11 +13,23 @@ import pytest
 from realtalk import cli
 from realtalk.bench.modes import DEFAULT_MODES, select
 from realtalk.cli import build_parser, settings_from
+from realtalk.config import Settings
+from realtalk.observability.metrics import MULTIPROC_ENV
+from realtalk.server.worker import SETTINGS_VARIABLE, WORKER_APP
 from realtalk.transports.event_rate import EventRateLimit
 
 
 def settings_for(argv: list[str]) -> Any:
     return settings_from(build_parser().parse_args(["serve", *argv]))
+
+
+def served(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """What `realtalk serve` would have uvicorn serve (its `Config`s), serving nothing (and leaving the test
+    process's logging as it was)."""
+    ran: list[Any] = []
+    monkeypatch.setattr("realtalk.logs.configure_logging", lambda *args: None)
+    monkeypatch.setattr("uvicorn.Server.run", lambda server, sockets=None: ran.append(server.config))
+    return ran
 
 
 def test_defaults_bind_loopback_port_8000_without_keys(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -74,16 +88,15 @@ def test_loopback_detection(host: str, loopback: bool) -> None:
 def test_an_open_server_on_a_public_address_warns_loudly(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    ran: list[dict[str, Any]] = []
-    monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: ran.append(kwargs))
+    ran = served(monkeypatch)
     caplog.set_level(logging.WARNING, logger="realtalk")
     cli.main(["serve", "--host", "0.0.0.0", "--engines", "scripted"])
-    assert ran and ran[0]["host"] == "0.0.0.0"
+    assert ran and ran[0].host == "0.0.0.0"
     assert any("WITHOUT API KEYS" in r.getMessage() for r in caplog.records)
 
 
 def test_a_keyed_server_does_not_warn(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
-    monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: None)
+    served(monkeypatch)
     caplog.set_level(logging.WARNING, logger="realtalk")
     cli.main(["serve", "--host", "0.0.0.0", "--api-key", "secret", "--engines", "scripted"])
     assert not any("WITHOUT API KEYS" in r.getMessage() for r in caplog.records)
@@ -139,12 +152,11 @@ def test_every_cap_and_timeout_is_a_flag_and_reaches_uvicorn(monkeypatch: pytest
     assert (settings.max_conversation_items, settings.event_rate) == (100, EventRateLimit(20, 40))
     assert (settings.max_body_bytes, settings.body_timeout, settings.header_timeout) == (2**20, 7, 4)
     assert (settings.max_header_bytes, settings.keep_alive_timeout) == (16 * 1024, 9)
-    ran: list[dict[str, Any]] = []
-    monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: ran.append(kwargs))
+    ran = served(monkeypatch)
     cli.main(["serve", "--engines", "scripted", *flags])
-    (options,) = ran
-    assert (options["ws_max_size"], options["timeout_keep_alive"]) == (3 * 2**20, 9)
-    assert (options["http"].header_timeout, options["http"].max_header_bytes) == (4, 16 * 1024)
+    (config,) = ran
+    assert (config.ws_max_size, config.timeout_keep_alive) == (3 * 2**20, 9)
+    assert (config.http.header_timeout, config.http.max_header_bytes) == (4, 16 * 1024)
 
 
 def test_shared_state_flags_and_their_variables(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -183,3 +195,65 @@ def test_observability_flags_and_their_variables(monkeypatch: pytest.MonkeyPatch
     assert settings_for([]).otlp_endpoint == "http://collector:4318"
     settings = settings_for(["--no-metrics", "--otlp-endpoint", "http://other:4318"])
     assert (settings.metrics, settings.otlp_endpoint) == (False, "http://other:4318")
+
+
+def test_production_settings_from_flags_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    defaults = settings_for([])
+    assert (defaults.workers, defaults.log_format, defaults.drain_seconds, defaults.redis_url) == (1, "text", 30, None)
+    monkeypatch.setenv("REALTALK_WORKERS", "4")
+    monkeypatch.setenv("REALTALK_LOG_FORMAT", "json")
+    settings = settings_for(["--drain-seconds", "12.5"])
+    assert (settings.workers, settings.log_format, settings.drain_seconds) == (4, "json", 12.5)
+
+
+class SpawnedNothing:
+    """Stands in for uvicorn's supervisor: records what it was given and spawns nothing."""
+
+    given: list[Any] = []
+
+    def __init__(self, config: Any, sockets: list[Any]) -> None:
+        SpawnedNothing.given.append((config, sockets))
+        for sock in sockets:
+            sock.close()
+
+    def run(self) -> None:
+        return None
+
+
+@pytest.fixture
+def supervisor(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    monkeypatch.setattr("realtalk.logs.configure_logging", lambda *args: None)
+    monkeypatch.setattr("realtalk.server.worker.Supervisor", SpawnedNothing)
+    monkeypatch.setenv(SETTINGS_VARIABLE, "")  # so that what `serve` puts there is undone after the test
+    monkeypatch.delenv(MULTIPROC_ENV, raising=False)  # likewise the workers' metrics folder
+    SpawnedNothing.given = []
+    return SpawnedNothing.given
+
+
+def test_workers_build_their_app_from_the_factory_with_the_parents_settings(
+    supervisor: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli.main(["serve", "--workers", "3", "--port", "0", "--engines", "scripted", "--api-key", "k1", "--seed", "5"])
+    ((config, sockets),) = supervisor
+    assert (config.app, config.factory, config.workers, len(sockets)) == (WORKER_APP, True, 3, 1)
+    rebuilt = Settings.model_validate_json(os.environ[SETTINGS_VARIABLE])
+    assert (rebuilt.workers, rebuilt.api_key, rebuilt.seed, rebuilt.engines) == (3, ["k1"], 5, "scripted")
+
+
+def test_workers_share_one_fresh_folder_of_metrics(supervisor: list[Any]) -> None:
+    cli.main(["serve", "--workers", "2", "--port", "0", "--engines", "scripted"])
+    folder = Path(os.environ[MULTIPROC_ENV])
+    assert folder.is_dir() and list(folder.iterdir()) == []
+
+
+def test_workers_without_shared_state_warn_that_secrets_and_key_caps_are_per_process(
+    supervisor: list[Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="realtalk")
+    cli.main(["serve", "--workers", "2", "--port", "0", "--engines", "scripted"])
+    cli.main(["serve", "--workers", "2", "--port", "0", "--engines", "scripted", "--redis-url", "redis://r:6379"])
+    warnings = [r.getMessage() for r in caplog.records if "without --redis-url" in r.getMessage()]
+    assert warnings == [
+        "2 workers without --redis-url: each keeps its own state, so an ephemeral key works only on the worker "
+        "that minted it, and --max-sessions-per-key caps each worker apart"
+    ]

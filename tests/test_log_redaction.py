@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from websockets.exceptions import InvalidStatus
+from websockets.frames import Frame, Opcode
 from websockets.sync.client import connect
 
 from realtalk.config import Settings
@@ -71,3 +72,17 @@ def test_keys_in_query_strings_never_reach_the_servers_log(live: LiveServer) -> 
         '"WebSocket /v1/realtime?client_secret=[REDACTED]" 401',
         '"WebSocket /v1/realtime?model=gpt-realtime&key=[REDACTED]" 401',
     ]
+
+
+@pytest.mark.parametrize("header", ["authorization", "Sec-WebSocket-Protocol", "x-twilio-signature"])
+def test_credential_headers_logged_at_handshake_lose_their_value(header: str) -> None:
+    record = logging.LogRecord("uvicorn.error", logging.DEBUG, "", 0, "< %s: %s", (header, "openai-insecure.x"), None)
+    SecretRedactor().filter(record)
+    assert record.getMessage() == f"< {header}: {REDACTED}"
+
+
+def test_websocket_frame_lines_keep_only_their_kind_and_size() -> None:
+    frame = Frame(Opcode.TEXT, b'{"type":"response.output_audio.delta","delta":"UklGRiQAAABXQVZF"}')
+    record = logging.LogRecord("uvicorn.error", logging.DEBUG, "", 0, "> %s", (frame,), None)
+    SecretRedactor().filter(record)
+    assert record.getMessage() == f"> TEXT [{len(frame.data)} bytes]" and "UklG" not in record.getMessage()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -46,8 +46,8 @@ def workers(redis: RedisServer, **settings: Any) -> Iterator[tuple[LiveServer, L
         api_key=[KEY, OTHER_KEY], webrtc_host_ip=["127.0.0.1"], speculate=False, redis_url=redis.url, **settings
     )
     with (
-        LiveServer(create_app(shared, engines=scripted_engines())) as a,
-        LiveServer(create_app(shared, engines=scripted_engines())) as b,
+        LiveServer(create_app(shared, engines=scripted_engines(), engines_warm=True)) as a,
+        LiveServer(create_app(shared, engines=scripted_engines(), engines_warm=True)) as b,
     ):
         yield a, b
 
@@ -77,9 +77,10 @@ def tasks(server: LiveServer) -> int:
     return int(server.call(lambda: len(asyncio.all_tasks())))
 
 
-def on_loop(server: LiveServer, work: Coroutine[Any, Any, Any]) -> Any:
-    """Await `work` on the server's own event loop (its Redis client lives there)."""
-    return asyncio.run_coroutine_threadsafe(work, server.loop).result(5)
+async def readiness(server: LiveServer) -> tuple[int, dict[str, Any]]:
+    async with httpx.AsyncClient() as http:
+        answer = await http.get(f"{server.http_url}/readyz")
+    return answer.status_code, answer.json()
 
 
 # --- secrets ---------------------------------------------------------------------------------------------
@@ -268,9 +269,9 @@ async def test_without_redis_secrets_are_refused_503_live_sessions_talk_on_and_r
         await live.send({"type": "response.create"})
         answered = await live.until("response.done")
         uncounted = await session(b, KEY)  # counting fails open: an API key's session still opens
-        ready_while_down = on_loop(a, a.app.state.shared.reachable())
+        ready_while_down = await readiness(a)
         redis_server.start()
-        ready_again = on_loop(a, a.app.state.shared.reachable())
+        ready_again = await readiness(a)
         again = await mint(a)
         await (await session(b, again.json()["value"])).close()
         for client in (live, uncounted):
@@ -279,5 +280,6 @@ async def test_without_redis_secrets_are_refused_503_live_sessions_talk_on_and_r
     assert (status, error) == (503, UNAVAILABLE)
     assert (offered.status_code, offered.json()["error"]) == (503, UNAVAILABLE)
     assert answered[-1]["response"]["status"] == "completed"
-    assert (ready_while_down, ready_again) == (False, True)
+    assert ready_while_down == (503, {"status": "not_ready", "reasons": ["shared state: Redis is unreachable"]})
+    assert ready_again[0] == 200
     assert again.status_code == 200

@@ -4,8 +4,11 @@ the config file (`--config`); `realtalk config show` prints what is in effect.""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ipaddress
 import logging
+import os
+import signal
 import sys
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
@@ -127,6 +130,24 @@ def add_server_flags(serve: argparse.ArgumentParser) -> None:
         choices=["debug", "info", "warning", "error"],
         help="log level (REALTALK_LOG_LEVEL, default info)",
     )
+    serve.add_argument(
+        "--log-format", choices=["text", "json"], help="text lines, or one JSON object per line (REALTALK_LOG_FORMAT)"
+    )
+    production = serve.add_argument_group("production (see Deploying in the README)")
+    production.add_argument(
+        "--workers", type=int, help="processes sharing the port, each loading its own engines (REALTALK_WORKERS, 1)"
+    )
+    production.add_argument(
+        "--drain-seconds",
+        type=float,
+        help="on SIGTERM/SIGINT, how long responses under way may finish (REALTALK_DRAIN_SECONDS, 30)",
+    )
+    production.add_argument("--tls-cert", help="PEM certificate chain: serve https and wss (REALTALK_TLS_CERT)")
+    production.add_argument("--tls-key", help="PEM private key of --tls-cert (REALTALK_TLS_KEY)")
+    production.add_argument(
+        "--redis-url",
+        help="Redis shared by every worker and machine, redis://host:port/db (REALTALK_REDIS_URL; none = one process)",
+    )
     serve.add_argument("--max-session-minutes", type=float, help="session length limit (default 30)")
     serve.add_argument("--max-connections", type=int, help="concurrent sessions allowed (default 1000)")
     limits = serve.add_argument_group("caps and timeouts (see Limits in the README)")
@@ -146,10 +167,6 @@ def add_server_flags(serve: argparse.ArgumentParser) -> None:
     limits.add_argument("--header-timeout", type=float, help="seconds a request's headers may take (10)")
     limits.add_argument("--max-header-kib", type=float, help="largest request line and headers, KiB (64)")
     limits.add_argument("--keep-alive-timeout", type=int, help="seconds an idle HTTP connection stays open (5)")
-    serve.add_argument(
-        "--redis-url",
-        help="Redis shared by every worker and machine, redis://host:port/db (REALTALK_REDIS_URL; none = one process)",
-    )
     serve.add_argument(
         "--speculate",
         action=argparse.BooleanOptionalAction,
@@ -272,14 +289,18 @@ class _DenialNoiseFilter(logging.Filter):
 
 
 def serve(settings: Settings) -> None:
-    import uvicorn
+    from realtalk.logs import configure_logging
 
-    from realtalk.server.app import create_app
-    from realtalk.server.log_redaction import redact_server_logs
-    from realtalk.server.serving import uvicorn_options
+    configure_logging(settings.log_level, settings.log_format, settings.api_key)
+    logging.getLogger("uvicorn.error").addFilter(_DenialNoiseFilter())
+    warn_if_open(settings)
+    if settings.workers == 1:
+        serve_in_this_process(settings)
+    else:
+        serve_with_workers(settings)
 
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    redact_server_logs(settings.api_key, logging.getLogger().handlers)
+
+def warn_if_open(settings: Settings) -> None:
     if not settings.api_key and not is_loopback(settings.host):
         log.warning("!" * 78)
         log.warning(
@@ -288,20 +309,72 @@ def serve(settings: Settings) -> None:
             settings.host,
         )
         log.warning("!" * 78)
-    logging.getLogger("uvicorn.error").addFilter(_DenialNoiseFilter())
-    engines = load_engines(settings)
-    app = create_app(settings, engines=engines)
-    uvicorn.run(
+
+
+def server_config(settings: Settings, app: Any, *, factory: bool = False) -> Any:
+    """uvicorn's `Config` for `app` (an app, or a factory's import string) as these settings want it served."""
+    import uvicorn
+
+    from realtalk.server.drain import LEFTOVER_SECONDS
+    from realtalk.server.serving import uvicorn_options
+
+    return uvicorn.Config(
         app,
+        factory=factory,
         host=settings.host,
         port=settings.port,
+        workers=settings.workers,
         log_level=settings.log_level,
+        log_config=None,  # realtalk's handler (`configure_logging`) writes uvicorn's lines too
+        ssl_certfile=settings.tls_cert,
+        ssl_keyfile=settings.tls_key,
+        # the app's drain has closed the sessions before uvicorn's shutdown begins: what is left is cut
+        timeout_graceful_shutdown=LEFTOVER_SECONDS,
         **uvicorn_options(settings),
     )
 
 
+def serve_in_this_process(settings: Settings) -> None:
+    import uvicorn
+
+    from realtalk.server.app import create_app
+
+    # SIGTERM ends the process as Ctrl-C does: uvicorn re-raises the signal that stopped it once it has
+    # (the app's drain took it first), and a drained server exits with status 0, not killed by it
+    before = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            engines = load_engines(settings)
+            app = create_app(settings, engines=engines, engines_warm=True)
+            uvicorn.Server(server_config(settings, app)).run()
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
+def serve_with_workers(settings: Settings) -> None:
+    """`settings.workers` processes on one listening socket, each building its own app and engines."""
+    from realtalk.observability.metrics import prepare_workers
+    from realtalk.server.worker import WORKER_APP, Supervisor, worker_environment
+
+    if settings.redis_url is None:
+        log.warning(
+            "%d workers without --redis-url: each keeps its own state, so an ephemeral key works only on the "
+            "worker that minted it, and --max-sessions-per-key caps each worker apart",
+            settings.workers,
+        )
+    config = server_config(settings, WORKER_APP, factory=True)
+    socket = config.bind_socket()
+    os.environ.update(worker_environment(settings))  # spawned workers inherit it; never logged
+    prepare_workers(settings.workers)  # one folder of metrics that every worker writes and any answers from
+    Supervisor(config, sockets=[socket]).run()
+
+
 def load_engines(settings: Settings) -> Engines:
     """Load every engine with a progress line each, then warm them up so the first turn is not slow."""
+    if settings.log_format == "json":  # stderr goes to a log collector: log lines, not a progress display
+        from realtalk.server.worker import loaded_engines
+
+        return loaded_engines(settings)
     console = Console(stderr=True)
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=False

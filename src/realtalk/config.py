@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, FilePath, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     InitSettingsSource,
@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     default_model: str = "gpt-realtime"
     instructions: str | None = None
     log_level: str = "info"
+    log_format: Literal["text", "json"] = Field("text", description="text lines, or one JSON object per line")
+    workers: int = Field(1, ge=1, le=256, description="processes serving the port, each with its own engines")
+    drain_seconds: float = Field(
+        30.0, ge=0, description="on SIGTERM/SIGINT, how long responses under way may run before sessions are closed"
+    )
+    tls_cert: FilePath | None = Field(None, description="PEM certificate chain: serve https and wss (with tls_key)")
+    tls_key: FilePath | None = Field(None, description="PEM private key of tls_cert")
     max_session_minutes: float = Field(30.0, gt=0)
     max_event_mb: float = Field(
         21.0, gt=0, description="largest client event accepted, in MiB (a 15 MiB audio append is 20 MiB of base64)"
@@ -222,6 +229,12 @@ class Settings(BaseSettings):
                 raise ValueError("expected name=voice pairs separated by commas")
             return {name.strip(): voice.strip() for name, voice in pairs}
         return value
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> Settings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("TLS needs both a certificate (--tls-cert) and its private key (--tls-key)")
+        return self
 
     def _endpoint(self, kind: str) -> RemoteEndpoint | None:
         url = getattr(self, f"{kind}_url")

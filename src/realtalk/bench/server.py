@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -88,12 +89,14 @@ def same_code() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join([source, inherited] if inherited else [source])}
 
 
-def wait_healthy(process: subprocess.Popen[bytes], health_url: str, seconds: float) -> None:
+def wait_healthy(
+    process: subprocess.Popen[bytes], health_url: str, seconds: float, verify: ssl.SSLContext | bool = True
+) -> None:
     """Until `health_url` answers 200; a process that exits or never answers is an error."""
     deadline = time.monotonic() + seconds
     while True:
         try:
-            if httpx.get(health_url, timeout=1).status_code == 200:
+            if httpx.get(health_url, timeout=1, verify=verify).status_code == 200:
                 return
         except httpx.TransportError:
             pass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
@@ -33,12 +34,14 @@ from realtalk.server.auth import Authenticator, bearer_token, subprotocol_token
 from realtalk.server.body_limits import BodyLimits
 from realtalk.server.call_webhook import CallWebhook
 from realtalk.server.calls import CallRegistry, add_call_routes
+from realtalk.server.drain import Drain, DrainGate
 from realtalk.server.errors import InternalErrors, error_response, protocol_error_response, refusal_status
 from realtalk.server.errors import deny_websocket as _deny
 from realtalk.server.json_body import json_object
 from realtalk.server.openai_api import add_openai_routes
 from realtalk.server.phone_profiles import PhoneProfiles
 from realtalk.server.playground import add_playground_routes
+from realtalk.server.readiness import ReadinessCheck, readiness
 from realtalk.server.secrets import SecretStore, StoredSecret
 from realtalk.server.session_defaults import initial_config, session_defaults
 from realtalk.server.sessions import SessionRegistry
@@ -61,8 +64,10 @@ def create_app(
     clock: Clock | None = None,
     secrets: SecretStore | None = None,
     tracer_provider: TracerProvider | None = None,
+    engines_warm: bool = False,
 ) -> FastAPI:
-    """The app; `tracer_provider` receives the sessions' traces (default: the OTLP endpoint's, if one is set)."""
+    """The app; `tracer_provider` receives the sessions' traces (default: the OTLP endpoint's, if one is set);
+    `engines_warm` says the engines have run once already (`/readyz` waits for it)."""
     clock = clock or SystemClock()
     observability = AppObservability.create(settings, tracer_provider)
     engines = observability.engines(engines or build_engines(settings.engine_choice()))
@@ -80,11 +85,14 @@ def create_app(
     offer_host_addresses(ice.host_addresses)
     profiles = PhoneProfiles(settings)  # a bad profile file stops the server here, not on a caller's line
     webhook = CallWebhook(settings.call_webhook)
+    drain = Drain(settings.drain_seconds, registry, calls)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         shared.start(calls.get)
+        drain.on_signals()
         yield
+        await drain.stop()
         await calls.close()
         await webhook.close()
         await shared.close()
@@ -94,6 +102,7 @@ def create_app(
     # inside CORS (added first = innermost), so a browser app can read a 500, 413 or 408 too
     app.add_middleware(InternalErrors)
     app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout)
+    app.add_middleware(DrainGate, drain=drain)
     app.add_middleware(
         CORSMiddleware,  # browser apps on their own origin call /calls and /client_secrets as they call OpenAI
         allow_origins=settings.cors_origin,
@@ -107,7 +116,19 @@ def create_app(
     app.state.sessions = registry
     app.state.calls = calls
     app.state.auth = auth
-    app.state.shared = shared  # `await app.state.shared.reachable()`: can requests that need Redis be served?
+    app.state.shared = shared
+    app.state.drain = drain
+
+    async def engines_ready() -> str | None:
+        return None if engines_warm else "engines: not warmed up yet"
+
+    async def not_draining() -> str | None:
+        return "draining: the server is shutting down" if drain.draining else None
+
+    async def shared_state_reachable() -> str | None:
+        return None if await shared.reachable() else "shared state: Redis is unreachable"
+
+    app.state.readiness = [engines_ready, not_draining, shared_state_reachable]  # one async callable each
 
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
@@ -124,11 +145,17 @@ def create_app(
         return {
             "status": "ok",
             "version": __version__,
+            "pid": os.getpid(),  # which worker answered, under `--workers`
             "sessions": len(registry),
             "calls": len(calls),
             "tasks": len(asyncio.all_tasks()),  # every task of the event loop: one left per closed session is a leak
             **stats,
         }
+
+    @app.get("/readyz")
+    async def readyz() -> Response:
+        checks: list[ReadinessCheck] = app.state.readiness
+        return await readiness(checks)
 
     async def mint(
         request: Request,
@@ -228,7 +255,7 @@ def create_app(
         try:
             await websocket.accept(subprotocol="realtime" if "realtime" in offered else None)
             transport = WebSocketTransport(websocket, dialect, settings.max_event_bytes, settings.event_rate)
-            await transport.serve(session)
+            await transport.serve(session, drain.until_closing(session))
         finally:
             await registry.remove(session)
 

@@ -60,6 +60,8 @@ class Call(Protocol):
 
     def listen_in(self, listener: ev.Emit) -> Callable[[], None]: ...
 
+    async def restart(self) -> None: ...
+
 
 @dataclass
 class _Live:
@@ -84,6 +86,9 @@ class CallRegistry:
     def get(self, call_id: str) -> Call | None:
         live = self._calls.get(call_id)
         return live.call if live is not None else None
+
+    def live(self) -> list[Call]:
+        return [live.call for live in self._calls.values()]
 
     def opened_by(self, call_id: str, token: str | None) -> bool:
         live = self._calls.get(call_id)

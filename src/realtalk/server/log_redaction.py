@@ -5,6 +5,10 @@ Browsers cannot set headers, so some clients put a key in the URL (`/v1/realtime
 string (HTTP in `uvicorn.access`, WebSocket handshakes in `uvicorn.error`) before anyone can refuse it.
 `SecretRedactor` rewrites such lines: a parameter whose name says it is secret, or whose value looks
 like a key (`sk-…`, `ek_…`, or one of the server's own API keys), keeps its name and loses its value.
+Request header lines that carry credentials (logged by the WebSocket library at debug level) lose their
+value, and its frame lines keep only their kind and size: a frame's payload may be audio, or a key.
+The server's own keys are also redacted wherever else they appear in a line (those of 8 characters or
+more: a shorter one would take ordinary words with it).
 """
 
 from __future__ import annotations
@@ -14,17 +18,28 @@ import re
 from collections.abc import Iterable
 from urllib.parse import unquote_plus
 
+from websockets.frames import Frame
+
 REDACTED = "[REDACTED]"
 _SECRET_NAME = re.compile(r"key|secret|token|passw|auth|credential|signature", re.IGNORECASE)
 _SECRET_VALUE = re.compile(r"^(?:sk-|ek_|rk_|bearer\s)", re.IGNORECASE)
 _KEY_ANYWHERE = re.compile(r"\b(?:sk-|ek_)[A-Za-z0-9_-]{8,}")
+_SECRET_HEADER = re.compile(
+    r"authorization|proxy-authorization|cookie|sec-websocket-protocol|x-twilio-signature|telnyx-signature-ed25519",
+    re.IGNORECASE,
+)
+_HEADER_LINES = ("< %s: %s", "> %s: %s")  # how the WebSocket library logs each handshake header
 _QUERY = re.compile(r"\?([^\s\"']+)")
+_MIN_KEY_ANYWHERE = 8
 _LOGGERS = ("uvicorn.access", "uvicorn.error")  # uvicorn's request lines and its WebSocket handshake lines
 
 
 def redact(text: str, keys: frozenset[str] = frozenset()) -> str:
     """`text` with the secret values of every query string in it, and any key-shaped word, replaced."""
     text = _QUERY.sub(lambda match: "?" + _redact_query(match.group(1), keys), text)
+    for key in keys:
+        if len(key) >= _MIN_KEY_ANYWHERE:
+            text = text.replace(key, REDACTED)
     return _KEY_ANYWHERE.sub(REDACTED, text)
 
 
@@ -52,8 +67,15 @@ class SecretRedactor(logging.Filter):
         if isinstance(record.msg, str):
             record.msg = redact(record.msg, self.keys)
         if isinstance(record.args, tuple):
-            record.args = tuple(redact(arg, self.keys) if isinstance(arg, str) else arg for arg in record.args)
+            if record.msg in _HEADER_LINES and _SECRET_HEADER.fullmatch(str(record.args[0])):
+                record.args = (record.args[0], REDACTED)
+            record.args = tuple(self._redacted(arg) for arg in record.args)
         return True
+
+    def _redacted(self, arg: object) -> object:
+        if isinstance(arg, Frame):
+            return f"{arg.opcode.name} [{len(arg.data)} bytes]"
+        return redact(arg, self.keys) if isinstance(arg, str) else arg
 
 
 def redact_server_logs(keys: Iterable[str] = (), handlers: Iterable[logging.Handler] = ()) -> None:

@@ -19,6 +19,7 @@ header, before its payload is read, with close code 1009 and a reason naming the
 from __future__ import annotations
 
 import asyncio
+import copyreg
 from http import HTTPStatus
 from typing import Any
 
@@ -130,9 +131,22 @@ class GuardedHttp(HttpToolsProtocol):
             self._header_timer = None
 
 
+class _Limited(type):
+    """The metaclass of `guarded_http`'s classes, so that one pickles as the call that makes it: uvicorn
+    hands its config, protocol class included, to each worker process it spawns."""
+
+
 def guarded_http(header_timeout: float, max_header_bytes: int) -> type[GuardedHttp]:
     """`GuardedHttp` with these limits (uvicorn builds one protocol object per connection from a class)."""
-    return type("GuardedHttp", (GuardedHttp,), {"header_timeout": header_timeout, "max_header_bytes": max_header_bytes})
+    limits = {"header_timeout": header_timeout, "max_header_bytes": max_header_bytes}
+    return _Limited("GuardedHttp", (GuardedHttp,), limits)  # type: ignore[return-value]
+
+
+def _remade(cls: Any) -> Any:
+    return guarded_http, (cls.header_timeout, cls.max_header_bytes)
+
+
+copyreg.pickle(_Limited, _remade)
 
 
 class GuardedWebSockets(WebSocketsSansIOProtocol):

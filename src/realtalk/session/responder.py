@@ -53,6 +53,7 @@ class Responder:
         self._hooks = hooks
         self._max_parallel = max_parallel
         self._runs: dict[str, ResponseRun] = {}
+        self._running: set[asyncio.Task[None]] = set()  # until each run's last event is out, `response.done` too
         self.default: ResponseRun | None = None  # the run writing into the default conversation, if any
         self.has_responded = False
         self._truncated: set[str] = set()  # conversation items cut from the context: they stay out
@@ -87,7 +88,9 @@ class Responder:
         if in_conversation:
             self.default = run
             self._hooks.started()
-        run.start()
+        task = run.start()
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
         return run
 
     async def cancel(self, response_id: str | None) -> None:
@@ -112,6 +115,12 @@ class Responder:
         await announce()
         run.cancel(reason)
         await run.wait()
+
+    async def until_idle(self) -> None:
+        """Return once no response is running (at once if none is), its `response.done` sent: a draining
+        server closes the session then."""
+        while self._running:
+            await asyncio.wait(set(self._running))
 
     def tasks(self) -> list[asyncio.Task[None]]:
         return [r.task for r in self._runs.values() if r.task is not None and not r.task.done()]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from realtalk.protocol.errors import ProtocolError
 from realtalk.protocol.wire import Dialect, client_event_id, parse_frame
 from realtalk.session.session import RealtimeSession
 from realtalk.transports.event_rate import EventRate, TooManyEvents
+
+log = logging.getLogger(__name__)
 
 
 async def deliver(
@@ -26,6 +29,8 @@ async def deliver(
     data: dict[str, Any] | None = None
     try:
         data = parse_frame(frame, max_event_bytes)
+        if log.isEnabledFor(logging.DEBUG):  # its type and size, never its payload (audio, instructions, tools)
+            log.debug("client event %.64s, %d bytes", data.get("type"), len(frame))
         if rate is not None and verdict != "admit":
             raise rate.limit.refusal()
         event = dialect.decode(data)

@@ -19,9 +19,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Coroutine
 from typing import Any, Generic, TypeVar
 
+from realtalk.logs import CALL_ID, SESSION_ID
 from realtalk.protocol import events as ev
 from realtalk.session.session import RealtimeSession
 from realtalk.transports.player import Announce, Player
+from realtalk.transports.restart import restart_notice
 
 log = logging.getLogger(__name__)
 PlayerT = TypeVar("PlayerT", bound=Player)
@@ -63,8 +65,15 @@ class LiveCall(ABC, Generic[PlayerT]):
             self.end_reason = reason
             self.ended.set()
 
+    async def restart(self) -> None:
+        """The server is draining: tell the call's channel and sidebands why, then hang up."""
+        await self._broadcast(restart_notice())
+        self.end("the server is restarting")
+
     async def run(self) -> None:
         """Serve the call from its start to its end; leave no task, track or socket behind."""
+        CALL_ID.set(self.id)
+        SESSION_ID.set(self.session.id)
         self.session.attach(self._broadcast, self.player)
         try:
             if await self._connect():

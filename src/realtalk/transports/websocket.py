@@ -9,17 +9,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from starlette.types import Message
 from starlette.websockets import WebSocketDisconnect
 
+from realtalk.logs import SESSION_ID
 from realtalk.protocol import events as ev
 from realtalk.protocol.wire import Dialect, dumps
 from realtalk.session.session import RealtimeSession
 from realtalk.transports.event_rate import EventRate, EventRateLimit, TooManyEvents
 from realtalk.transports.frames import deliver
+from realtalk.transports.restart import CLOSE_CODE, CLOSE_REASON, restart_notice
 
 log = logging.getLogger(__name__)
 
@@ -53,25 +55,41 @@ class WebSocketTransport:
         for message in self.dialect.encode(event):
             await self._outbox.put(dumps(message))
 
-    async def serve(self, session: RealtimeSession) -> None:
-        """Run a built session until the client leaves or the session ends; leave no task behind."""
+    async def serve(self, session: RealtimeSession, restarting: Awaitable[None] | None = None) -> None:
+        """Run a built session until the client leaves or the session ends; leave no task behind.
+
+        Once `restarting` is done (the server drains), the session is told so and closed with code 1012.
+        """
+        SESSION_ID.set(session.id)  # every line logged for this session, in its tasks too, carries its id
         session.attach(self.emit)
         writer = asyncio.create_task(self._write(), name=f"writer {session.id}")
         reader = asyncio.create_task(self._read(session), name=f"reader {session.id}")
         expired = asyncio.create_task(session.expired.wait())
+        restart = asyncio.ensure_future(restarting if restarting is not None else asyncio.Event().wait())
         try:
             await session.start()
-            await asyncio.wait({reader, writer, expired}, return_when=asyncio.FIRST_COMPLETED)
+            log.info("session started (%s)", self.dialect.name)
+            await asyncio.wait({reader, writer, expired, restart}, return_when=asyncio.FIRST_COMPLETED)
+            if restart.done() and not writer.done():
+                await self._restart(session, reader)
             if expired.done() or self._close[0] != 1000:  # the last error goes out before the close
                 await self._drain(writer)
         finally:
-            for task in (reader, expired):
+            for task in (reader, expired, restart):
                 task.cancel()
             await session.close()
             writer.cancel()
-            await asyncio.gather(reader, writer, expired, return_exceptions=True)
+            await asyncio.gather(reader, writer, expired, restart, return_exceptions=True)
             with contextlib.suppress(Exception):
                 await self.websocket.close(*self._close)
+            log.info("session closed (%d)", self._close[0])
+
+    async def _restart(self, session: RealtimeSession, reader: asyncio.Task[None]) -> None:
+        """The server is draining: read no more, stop what still runs, say why, and close with 1012."""
+        reader.cancel()
+        await session.close()
+        await self.emit(restart_notice())
+        self._close = (CLOSE_CODE, CLOSE_REASON)
 
     async def _drain(self, writer: asyncio.Task[None]) -> None:
         with contextlib.suppress(TimeoutError):
