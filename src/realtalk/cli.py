@@ -18,6 +18,7 @@ from rich.table import Table
 from realtalk import __version__
 from realtalk.bench.modes import DEFAULT_MODES, MODES, STACKS, select
 from realtalk.config import Settings
+from realtalk.engines.base import STTEngine, TTSEngine
 from realtalk.engines.registry import PRESETS, Engines, build_engines, warm_up_blocking
 
 log = logging.getLogger("realtalk")
@@ -128,8 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="accept phone webhooks and streams that no carrier signed: local testing only",
     )
-    bench = commands.add_parser("bench", help="measure latency, capacity and throughput; writes JSON, Markdown, PNG")
-    bench.add_argument("which", choices=["latency", "capacity", "micro", "soak", "all"], help="all: but soak")
+    bench = commands.add_parser(
+        "bench", help="measure latency, capacity, throughput and answer quality; writes JSON, Markdown, PNG"
+    )
+    bench.add_argument(
+        "which", choices=["latency", "capacity", "micro", "soak", "quality", "all"], help="all: but soak and quality"
+    )
     bench.add_argument("--out", default="bench/results", help="folder for the results (bench/results)")
     bench.add_argument("--utterances", type=int, default=20, help="spoken questions for latency (20)")
     bench.add_argument(
@@ -142,8 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--stacks",
         type=names_from(STACKS),
         default=",".join(STACKS),
-        help=f"engine presets for latency: only the modes on these run ({','.join(STACKS)})",
+        help=f"engine presets: latency runs only the modes on these, quality each of them ({','.join(STACKS)})",
     )
+    bench.add_argument("--limit", type=int, help="quality: only the first N items of each part (all)")
     bench.add_argument("--max-sessions", type=int, default=256, help="the most sessions capacity tries (256)")
     bench.add_argument("--levels", help="exact session counts for capacity, e.g. 1,4,16 (no search)")
     bench.add_argument("--clients", type=int, default=20, help="soak: clients, each reconnecting over and over (20)")
@@ -168,6 +174,7 @@ BENCH_ONLY = {
     "minutes",
     "warmup_minutes",
     "stack",
+    "limit",
 }
 
 
@@ -269,6 +276,7 @@ def list_models(settings: Settings) -> None:
 def run_benchmarks(args: argparse.Namespace, settings: Settings) -> None:
     try:
         from realtalk.bench import capacity, latency, micro, soak, speech
+        from realtalk.bench.quality import runner as quality
     except ImportError as exc:
         sys.exit(f"realtalk bench needs its extra: pip install 'realtalk[bench]' ({exc.name} is missing)")
     out = Path(args.out)
@@ -279,6 +287,8 @@ def run_benchmarks(args: argparse.Namespace, settings: Settings) -> None:
     except ValueError as exc:
         sys.exit(f"realtalk bench: {exc}")
     reports = []
+    if "quality" in which:
+        reports.append(quality.run(args.stacks, out, *quality_voice_and_ear(settings), args.limit))
     if "micro" in which:
         reports.append(micro.run(out))
     if which & {"latency", "capacity"}:
@@ -305,6 +315,15 @@ def run_benchmarks(args: argparse.Namespace, settings: Settings) -> None:
         console.print((out / f"{report.name}.md").read_text(), soft_wrap=True)  # tables, not prose: never wrap
     if "soak" in which and not soaked.results["passed"]:
         sys.exit("realtalk bench soak: the server's memory kept growing after the warm-up")
+
+
+def quality_voice_and_ear(settings: Settings) -> tuple[TTSEngine, STTEngine]:
+    """Kokoro says the questions; Whisper base, a larger model than the default stack's own, hears the
+    answers back."""
+    from realtalk.bench.speech import kokoro
+    from realtalk.engines.embedded import whisper
+
+    return kokoro(settings.data_dir), whisper.WhisperSTT(whisper.base_dir(settings.data_dir), settings.threads)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
