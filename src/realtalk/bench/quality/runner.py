@@ -97,7 +97,8 @@ def measure(stack: str, bench: Bench) -> dict[str, Any]:
     started = time.perf_counter()
     with serve("--engines", stack, "--seed", str(SEED)) as server, Progress() as progress:
         items = asyncio.run(_items(server.url, bench, progress, stack))
-    items["qa"] = [{**item, **heard_back(item.pop("audio"), item["answer"], bench.ear)} for item in items["qa"]]
+    for item in items["qa"]:
+        item["answer_heard"] = heard_back(item.pop("audio"), bench.ear)
     return {"scores": scores(items), "run_seconds": round(time.perf_counter() - started, 1), "items": items}
 
 
@@ -203,26 +204,24 @@ def _audio_session(condition: Condition) -> dict[str, Any]:
     return conversation.audio_session(format_object(condition.audio_format), MAX_OUTPUT_TOKENS)
 
 
-def heard_back(audio: Samples, transcript: str, ear: STTEngine) -> dict[str, Any]:
-    """What the benchmark's ear hears in the answer's audio (24 kHz), to compare with its transcript."""
+def heard_back(audio: Samples, ear: STTEngine) -> str | None:
+    """What the benchmark's ear hears in an answer's audio (24 kHz); None when there was no audio."""
     if not len(audio):
-        return {"answer_heard": ""}
+        return None
     wave = Resampler(RATE, ear.sample_rate).process(audio, last=True)
 
     async def final() -> str:
-        texts = [
-            e.text async for e in ear.transcribe(wave, language="en", prompt=None) if isinstance(e, TranscriptFinal)
-        ]
-        return texts[-1]
+        events = [event async for event in ear.transcribe(wave, language="en", prompt=None)]
+        return next(event.text for event in reversed(events) if isinstance(event, TranscriptFinal))
 
-    return {"answer_heard": asyncio.run(final())}
+    return asyncio.run(final())
 
 
 def scores(items: dict[str, list[dict[str, Any]]]) -> dict[str, float | None]:
     """Shares of items right (accuracies) and corpus word error rates; None where no item counts."""
     qa, cases, summaries = items["qa"], items["tool_cases"], items["summaries"]
     needing = [case for case in cases if case["expected_tool"] is not None]
-    spoken = [item for item in qa if item["answer"] and "answer_heard" in item]
+    spoken = [item for item in qa if item["answer"] and item["answer_heard"] is not None]
     return {
         "qa_accuracy": _share(qa, "correct"),
         "tool_selection": _share(cases, "selected"),

@@ -174,9 +174,9 @@ def argument_problems(arguments: str, schema: dict[str, Any], expected: Mapping[
         return ["not a JSON object"]
     problems = [f"schema: {error.message}" for error in Draft7Validator(schema).iter_errors(given)]
     for name, accepted in expected.items():
-        value = normalize(_as_text(given.get(name, "")))
-        if not any(mentions(value, normalize(_as_text(a))) for a in accepted):
-            problems.append(f"{name}: {given.get(name)!r} is none of {list(accepted)}")
+        value = normalize(_as_text(given[name])) if name in given else None  # missing: the schema said so
+        if value is not None and not any(mentions(value, normalize(_as_text(a))) for a in accepted):
+            problems.append(f"{name}: {given[name]!r} is none of {list(accepted)}")
     return problems
 
 
