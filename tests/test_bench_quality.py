@@ -15,6 +15,8 @@ from realtalk.bench.quality import runner
 from realtalk.bench.quality.conditions import NOISE, PAD_MS, with_noise
 from realtalk.bench.quality.dataset import load
 from realtalk.bench.quality.scoring import argument_problems, judge, normalize, word_error_rate
+from realtalk.cli import quality_voice_and_ear
+from realtalk.config import Settings
 from realtalk.engines.scripted.stt import ScriptedSTT
 from realtalk.engines.scripted.tts import ToneTTS
 from tests.signals import tone
@@ -34,6 +36,7 @@ DATASET = load()
         ("five five", ["5", "5"]),
         ("nineteen ninety", ["19", "90"]),
         ("It's THE capital, Paris.", ["its", "capital", "paris"]),
+        ("10 - 4 = 6", ["10", "minus", "4", "equals", "6"]),
     ],
 )
 def test_normalization_writes_numbers_as_digits_and_drops_case_punctuation_and_articles(
@@ -182,3 +185,20 @@ def test_the_runner_scores_the_scripted_stack_end_to_end(tmp_path: Path, monkeyp
     table = (tmp_path / "quality.md").read_text()
     assert "| scripted | 50.0 % | 100.0 % | 50.0 % | 50.0 % | 20.0 % | 20.0 % | 20.0 % | 40.0 % |" in table
     assert (tmp_path / "quality.png").stat().st_size > 0
+
+
+@pytest.mark.models
+@pytest.mark.live
+@pytest.mark.timeout(600)  # the embedded server loads and warms up every model first
+def test_the_runner_scores_three_items_of_each_part_on_the_embedded_stack(tmp_path: Path) -> None:
+    voice, ear = quality_voice_and_ear(Settings(data_dir=tmp_path / "data"))
+    runner.run(["embedded"], tmp_path, voice, ear, limit=3)
+    embedded = json.loads((tmp_path / "quality.json").read_text())["stacks"]["embedded"]
+    scores, qa = embedded["scores"], embedded["items"]["qa"]
+    assert [item["id"] for item in qa] == ["math-01", "math-02", "math-03"]
+    assert scores["wer_clean"] == 0.0  # Kokoro's "what is two plus two" is heard exactly
+    assert scores["wer_ulaw"] <= 0.2 and scores["wer_noise"] <= 0.2
+    assert all(item["answer"] and item["answer_heard"] for item in qa)  # every answer spoken, and heard back
+    assert scores["intelligibility_wer"] <= 0.3
+    assert all(0.0 <= scores[s] <= 1.0 for s in ("qa_accuracy", "tool_selection", "summary_accuracy"))
+    assert len(embedded["items"]["tool_cases"]) == 3 and len(embedded["items"]["summaries"]) == 3

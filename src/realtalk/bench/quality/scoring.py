@@ -1,7 +1,8 @@
 """How an answer is judged: one normalization for matching answers and for word error rates.
 
-Normalized text is a list of words: lower case, punctuation and apostrophes gone, hyphens split, the
-articles "a", "an" and "the" dropped, and every number written as digits ("twenty-five" → "25", "one
+Normalized text is a list of words: lower case; the symbols a voice reads out ("+", "=", "%", "°", and
+"-" between spaces) written as the words it says; other punctuation and apostrophes gone, hyphens split;
+the articles "a", "an" and "the" dropped; and every number written as digits ("twenty-five" → "25", "one
 hundred and five" → "105", "a thousand" → "1000", "1,000" → "1000"), so "four" and "4" are the same word
 whichever side wrote which.
 
@@ -29,12 +30,16 @@ UNITS = {name: value for value, name in enumerate(_UNIT_NAMES.split(" "))}
 _TENS_NAMES = "twenty thirty forty fifty sixty seventy eighty ninety"
 TENS = {name: 10 * value for value, name in enumerate(_TENS_NAMES.split(" "), 2)}
 SCALES = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
+_SPOKEN_SYMBOLS = {" - ": " minus ", "+": " plus ", "=": " equals ", "%": " percent ", "°": " degrees "}
 _DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d{3})")
 _WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
 
 
 def normalize(text: str) -> list[str]:
-    lowered = _DIGIT_COMMA.sub("", text.lower()).replace("'", "").replace("\u2019", "").replace("-", " ")
+    lowered = _DIGIT_COMMA.sub("", text.lower()).replace("'", "").replace("\u2019", "")
+    for symbol, word in _SPOKEN_SYMBOLS.items():
+        lowered = lowered.replace(symbol, word)
+    lowered = lowered.replace("-", " ")
     return [word for word in _numbers_as_digits(_WORD.findall(lowered)) if word not in ARTICLES]
 
 
