@@ -67,6 +67,13 @@ def test_a_number_the_question_did_not_say_makes_a_numeric_answer_wrong() -> Non
     assert not judge("Four, or maybe five.", ["4"], context=question)
 
 
+def test_one_and_the_numbers_listed_as_also_true_may_stand_beside_a_numeric_answer() -> None:
+    freezing = next(q for q in DATASET.questions if q.id == "science-05")
+    assert judge("Water freezes at 0 °C, that is 32 °F.", freezing.accepted, freezing.wrong, freezing.context)
+    assert not judge("Water freezes at 0 °C, or 10.", freezing.accepted, freezing.wrong, freezing.context)
+    assert judge("That's an easy one: sixty.", ["60"], context="How many minutes are in an hour?")
+
+
 def test_word_error_rate_counts_errors_over_all_reference_words_with_numbers_alike() -> None:
     pairs = [("What is two plus two?", "what is 2 plus 2"), ("How many days are in a week?", "how many days in week")]
     assert word_error_rate(pairs) == pytest.approx(1 / 11)  # "are" left out; "a" is an article
@@ -128,7 +135,7 @@ def test_every_tool_case_expects_arguments_its_tool_schema_accepts() -> None:
 
 def test_every_answer_in_the_dataset_is_judged_right_when_said_alone() -> None:
     for question in DATASET.questions:
-        assert all(judge(a, question.accepted, question.wrong, question.question) for a in question.accepted), (
+        assert all(judge(a, question.accepted, question.wrong, question.context) for a in question.accepted), (
             question.id
         )
     for summary in DATASET.summaries:
@@ -178,12 +185,14 @@ def test_the_runner_scores_the_scripted_stack_end_to_end(tmp_path: Path, monkeyp
         "wer_noise": 0.2,
         "intelligibility_wer": 0.4,  # "for" for "four", and "two plus two is for" for "three plus five is nine"
     }
+    assert scripted["qa_by_topic"] == {"math": 0.5}
     qa = scripted["items"]["qa"]
     assert [item["answer"] for item in qa] == ["Two plus two is four.", "Three plus five is nine."]
     assert qa[1]["transcript_ulaw"] == "What is two plus two?" and qa[1]["answer_heard"] == "Two plus two is for."
     assert scripted["items"]["tool_cases"][1]["called"] == [{"name": "get_weather", "arguments": '{"town": "London"}'}]
     table = (tmp_path / "quality.md").read_text()
     assert "| scripted | 50.0 % | 100.0 % | 50.0 % | 50.0 % | 20.0 % | 20.0 % | 20.0 % | 40.0 % |" in table
+    assert "| scripted | math | 50.0 % |" in table
     assert (tmp_path / "quality.png").stat().st_size > 0
 
 

@@ -20,6 +20,12 @@ class Question:
     question: str  # said by the benchmark's voice, and the reference of the transcript's WER
     accepted: tuple[str, ...]
     wrong: tuple[str, ...] = ()
+    also_true: tuple[str, ...] = ()  # numbers a right answer may say beside it: 32 (°F) beside 0 (°C)
+
+    @property
+    def context(self) -> str:
+        """What a numeric answer may say besides an accepted number (see `scoring.judge`)."""
+        return " ".join([self.question, *self.also_true])
 
 
 @dataclass(frozen=True)
@@ -70,7 +76,10 @@ def load(name: str = CURRENT) -> Dataset:
     return Dataset(
         version=int(raw["version"]),
         questions=tuple(
-            Question(q["id"], q["question"], tuple(q["accepted"]), tuple(q.get("wrong", ()))) for q in raw["qa"]
+            Question(
+                q["id"], q["question"], tuple(q["accepted"]), tuple(q.get("wrong", ())), tuple(q.get("also_true", ()))
+            )
+            for q in raw["qa"]
         ),
         tools=tuple(raw["tools"]),
         tool_cases=tuple(

@@ -80,7 +80,7 @@ def run(
             },
             "stacks": results,
         },
-        [score_table(results)],
+        [score_table(results), topic_table(results)],
     )
     report.write()
     plot_grouped_bars(
@@ -99,7 +99,12 @@ def measure(stack: str, bench: Bench) -> dict[str, Any]:
         items = asyncio.run(_items(server.url, bench, progress, stack))
     for item in items["qa"]:
         item["answer_heard"] = heard_back(item.pop("audio"), bench.ear)
-    return {"scores": scores(items), "run_seconds": round(time.perf_counter() - started, 1), "items": items}
+    return {
+        "scores": scores(items),
+        "qa_by_topic": by_topic(items["qa"]),
+        "run_seconds": round(time.perf_counter() - started, 1),
+        "items": items,
+    }
 
 
 async def _items(url: str, bench: Bench, progress: Progress, stack: str) -> dict[str, list[dict[str, Any]]]:
@@ -133,7 +138,7 @@ async def _items(url: str, bench: Bench, progress: Progress, stack: str) -> dict
 async def spoken_question(url: str, question: Question, speech: Samples, seed: int) -> dict[str, Any]:
     sends, until = conversation.spoken(CLEAN.events(speech, seed), respond=True)
     answer, error = await _attempt(conversation.exchange(url, _audio_session(CLEAN), sends, until))
-    correct = scoring.judge(answer.text, question.accepted, question.wrong, context=question.question)
+    correct = scoring.judge(answer.text, question.accepted, question.wrong, context=question.context)
     return {
         "id": question.id,
         "question": question.question,
@@ -237,6 +242,21 @@ def scores(items: dict[str, list[dict[str, Any]]]) -> dict[str, float | None]:
 
 def _share(items: Sequence[dict[str, Any]], key: str) -> float | None:
     return sum(bool(item[key]) for item in items) / len(items) if items else None
+
+
+def by_topic(qa: Sequence[dict[str, Any]]) -> dict[str, float | None]:
+    """Spoken-QA accuracy per topic (the id's prefix: math, capital, science, ...), to see where it fails."""
+    topics: dict[str, list[dict[str, Any]]] = {}
+    for item in qa:
+        topics.setdefault(item["id"].rsplit("-", 1)[0], []).append(item)
+    return {topic: _share(items, "correct") for topic, items in topics.items()}
+
+
+def topic_table(results: dict[str, dict[str, Any]]) -> Table:
+    table = Table(["stack", "spoken QA by topic", "accuracy"])
+    for stack, result in results.items():
+        table.rows += [[stack, topic, _cell(share)] for topic, share in result["qa_by_topic"].items()]
+    return table
 
 
 def score_table(results: dict[str, dict[str, Any]]) -> Table:

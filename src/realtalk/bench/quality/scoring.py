@@ -8,8 +8,11 @@ whichever side wrote which.
 
 An answer is correct when one of its accepted answers appears in it (as consecutive normalized words) and
 none of its wrong answers does. When the accepted answers are numbers, every other number counts as a
-wrong answer too, unless the question (or, for a tool's result, the request and the result) said it:
-"two plus two equals five" is wrong, "two plus two is four" is right, and "eight, or maybe nine" is wrong.
+wrong answer too, unless its context said it (the question and the numbers the dataset lists as also
+true, such as 32 °F beside 0 °C; for a tool's result, the request and the result), or it is 1 ("an easy
+one", "in one hour"): "two plus two equals five" is wrong, "two plus two is four" is right, and "eight, or
+maybe nine" is wrong. Plain mention is all it takes otherwise: a rambling answer that names the right
+city is right, so the accuracy is an upper bound of what a listener would call right.
 """
 
 from __future__ import annotations
@@ -140,7 +143,7 @@ def judge(answer: str, accepted: Iterable[str], wrong: Iterable[str] = (), conte
     if any(mentions(said, normalize(w)) for w in wrong):
         return False
     if right and all(len(phrase) == 1 and is_number(phrase[0]) for phrase in right):
-        allowed = {phrase[0] for phrase in right} | {w for w in normalize(context) if is_number(w)}
+        allowed = {"1", *(phrase[0] for phrase in right), *(w for w in normalize(context) if is_number(w))}
         return all(word in allowed for word in said if is_number(word))
     return True
 
