@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from realtalk.bench.quality import runner
 from realtalk.bench.quality.conditions import NOISE, PAD_MS, with_noise
 from realtalk.bench.quality.dataset import load
 from realtalk.bench.quality.scoring import argument_problems, judge, normalize, word_error_rate
-from realtalk.cli import quality_voice_and_ear
+from realtalk.cli import build_parser, quality_voice_and_ear, settings_from
 from realtalk.config import Settings
 from realtalk.engines.scripted.stt import ScriptedSTT
 from realtalk.engines.scripted.tts import ToneTTS
@@ -153,6 +154,12 @@ def test_noise_is_mixed_ten_decibels_below_the_speech_the_same_each_time() -> No
     assert not np.array_equal(noisy, with_noise(noisy, speech, 10.0, seed=4))
 
 
+def test_bench_quality_takes_its_stacks_and_limit_and_leaves_the_server_settings_alone() -> None:
+    args = build_parser().parse_args(["bench", "quality", "--stacks", "embedded", "--limit", "3"])
+    assert (args.which, args.stacks, args.limit) == ("quality", ["embedded"], 3)
+    assert settings_from(args) == settings_from(build_parser().parse_args(["bench", "quality"]))
+
+
 SCRIPT = [  # the scripted LLM's answers, in the order the runner asks: 2 questions, 2 tool cases, 2 results
     {"text": "Two plus two is four."},
     {"text": "Three plus five is nine."},
@@ -185,15 +192,27 @@ def test_the_runner_scores_the_scripted_stack_end_to_end(tmp_path: Path, monkeyp
         "wer_noise": 0.2,
         "intelligibility_wer": 0.4,  # "for" for "four", and "two plus two is for" for "three plus five is nine"
     }
-    assert scripted["qa_by_topic"] == {"math": 0.5}
+    assert scripted["qa_by_topic"] == {"math": 0.5} and scripted["failed_exchanges"] == 0
     qa = scripted["items"]["qa"]
     assert [item["answer"] for item in qa] == ["Two plus two is four.", "Three plus five is nine."]
     assert qa[1]["transcript_ulaw"] == "What is two plus two?" and qa[1]["answer_heard"] == "Two plus two is for."
     assert scripted["items"]["tool_cases"][1]["called"] == [{"name": "get_weather", "arguments": '{"town": "London"}'}]
     table = (tmp_path / "quality.md").read_text()
-    assert "| scripted | 50.0 % | 100.0 % | 50.0 % | 50.0 % | 20.0 % | 20.0 % | 20.0 % | 40.0 % |" in table
+    assert "| scripted | 50.0 % | 100.0 % | 50.0 % | 50.0 % | 20.0 % | 20.0 % | 20.0 % | 40.0 % | 0 |" in table
     assert "| scripted | math | 50.0 % |" in table
     assert (tmp_path / "quality.png").stat().st_size > 0
+
+
+@pytest.mark.live
+def test_an_exchange_the_server_refuses_is_scored_wrong_with_its_error_and_the_run_goes_on(tmp_path: Path) -> None:
+    broken = {"name": "get_weather", "parameters": {"type": "nonsense"}}  # the session.update is refused
+    data = replace(DATASET.limited(1), tools=(broken, *DATASET.tools[1:]))
+    runner.run(["scripted"], tmp_path, ToneTTS(), ScriptedSTT(), data=data)
+    scripted = json.loads((tmp_path / "quality.json").read_text())["stacks"]["scripted"]
+    case, summary = scripted["items"]["tool_cases"][0], scripted["items"]["summaries"][0]
+    assert case["error"].startswith("Invalid schema for 'session.tools[0].parameters'") and not case["selected"]
+    assert summary["error"] == case["error"] and not summary["correct"]
+    assert scripted["failed_exchanges"] == 2 and scripted["items"]["qa"][0]["transcript_clean"] == "Hello."
 
 
 @pytest.mark.models

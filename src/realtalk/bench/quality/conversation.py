@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from websockets.asyncio.client import connect
 
 from realtalk.bench import client
 from realtalk.engines.base import Samples
@@ -48,13 +49,13 @@ class Answer:
 
 
 async def exchange(url: str, session: dict[str, Any], sends: Sequence[str], until: Collection[str]) -> Answer:
-    """Open a session, send `sends` (JSON events), and read until every event type of `until` came (a
-    failed transcription counts as a transcription, heard as nothing)."""
-    connection = await client.open_session(url, session)
+    """Open a session with `session`, send `sends` (JSON events) after it, and read until every event type
+    of `until` came (a failed transcription counts as a transcription, heard as nothing). The first
+    `error`, the session's own included, fails the exchange."""
     answer, waiting = Answer(), set(until)
     try:
-        async with asyncio.timeout(TIMEOUT_SECONDS):
-            for event in sends:
+        async with asyncio.timeout(TIMEOUT_SECONDS), connect(url, max_size=None, compression=None) as connection:
+            for event in [_event("session.update", session={"type": "realtime", **session}), *sends]:
                 await connection.send(event)
             async for message in connection:
                 event = json.loads(message)
@@ -64,8 +65,6 @@ async def exchange(url: str, session: dict[str, Any], sends: Sequence[str], unti
                     return answer
     except TimeoutError:
         raise ExchangeError(f"no {', '.join(sorted(waiting))} within {TIMEOUT_SECONDS:.0f} s") from None
-    finally:
-        await connection.close()
     raise ExchangeError("the server closed the session")
 
 

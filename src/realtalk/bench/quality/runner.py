@@ -102,6 +102,7 @@ def measure(stack: str, bench: Bench) -> dict[str, Any]:
     return {
         "scores": scores(items),
         "qa_by_topic": by_topic(items["qa"]),
+        "failed_exchanges": failed(items),
         "run_seconds": round(time.perf_counter() - started, 1),
         "items": items,
     }
@@ -244,6 +245,11 @@ def _share(items: Sequence[dict[str, Any]], key: str) -> float | None:
     return sum(bool(item[key]) for item in items) / len(items) if items else None
 
 
+def failed(items: dict[str, list[dict[str, Any]]]) -> int:
+    """Exchanges the server refused or never finished: each scored as wrong, and worth a look."""
+    return sum(key.startswith("error") for part in items.values() for item in part for key in item)
+
+
 def by_topic(qa: Sequence[dict[str, Any]]) -> dict[str, float | None]:
     """Spoken-QA accuracy per topic (the id's prefix: math, capital, science, ...), to see where it fails."""
     topics: dict[str, list[dict[str, Any]]] = {}
@@ -260,10 +266,10 @@ def topic_table(results: dict[str, dict[str, Any]]) -> Table:
 
 
 def score_table(results: dict[str, dict[str, Any]]) -> Table:
-    table = Table(["stack", *SCORES.values(), "run time (s)"])
+    table = Table(["stack", *SCORES.values(), "failed exchanges", "run time (s)"])
     for stack, result in results.items():
         cells = [_cell(result["scores"][score]) for score in SCORES]
-        table.rows.append([stack, *cells, f"{result['run_seconds']:.0f}"])
+        table.rows.append([stack, *cells, str(result["failed_exchanges"]), f"{result['run_seconds']:.0f}"])
     return table
 
 
