@@ -225,7 +225,8 @@ def supervisor(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     monkeypatch.setattr("realtalk.logs.configure_logging", lambda *args: None)
     monkeypatch.setattr("realtalk.server.worker.Supervisor", SpawnedNothing)
     monkeypatch.setenv(SETTINGS_VARIABLE, "")  # so that what `serve` puts there is undone after the test
-    monkeypatch.delenv(MULTIPROC_ENV, raising=False)  # likewise the workers' metrics folder
+    monkeypatch.setenv(MULTIPROC_ENV, "")  # likewise the workers' metrics folder (delenv alone records
+    monkeypatch.delenv(MULTIPROC_ENV)  # nothing to undo when the variable was never set)
     SpawnedNothing.given = []
     return SpawnedNothing.given
 

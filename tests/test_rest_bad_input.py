@@ -43,6 +43,8 @@ def assert_error(response: httpx.Response, status: int) -> dict[str, Any]:
 class BrokenLLM:
     """An LLM whose every request fails, as a crashed model runtime does."""
 
+    context_window = 8192
+
     async def stream(self, request: LLMRequest) -> AsyncIterator[LLMEvent]:
         raise RuntimeError("llama.cpp: internal state 0xdeadbeef")
         yield  # an async generator that never yields

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from realtalk.bench.quality.scoring import word_errors
+
 
 def words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9']+", text.lower())
@@ -14,10 +16,4 @@ def word_error_rate(reference: str, hypothesis: str) -> float:
     ref, hyp = words(reference), words(hypothesis)
     if not ref:
         return 0.0 if not hyp else 1.0
-    previous = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        current = [i]
-        for j, h in enumerate(hyp, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h)))
-        previous = current
-    return previous[-1] / len(ref)
+    return word_errors(ref, hyp) / len(ref)

@@ -22,6 +22,7 @@ from rich.table import Table
 from realtalk import __version__
 from realtalk.bench.modes import DEFAULT_MODES, MODES, STACKS, select
 from realtalk.config import Settings
+from realtalk.engines.base import STTEngine, TTSEngine
 from realtalk.engines.registry import PRESETS, Engines, build_engines, warm_up_blocking
 
 log = logging.getLogger("realtalk")
@@ -37,8 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
     config_commands = config.add_subparsers(dest="config_command", required=True)
     show = config_commands.add_parser("show", help="print the effective settings as TOML, secrets masked")
     add_server_flags(show)
-    bench = commands.add_parser("bench", help="measure latency, capacity and throughput; writes JSON, Markdown, PNG")
-    bench.add_argument("which", choices=["latency", "capacity", "micro", "soak", "all"], help="all: but soak")
+    bench = commands.add_parser(
+        "bench", help="measure latency, capacity, throughput and answer quality; writes JSON, Markdown, PNG"
+    )
+    bench.add_argument(
+        "which", choices=["latency", "capacity", "micro", "soak", "quality", "all"], help="all: but soak and quality"
+    )
     bench.add_argument("--out", default="bench/results", help="folder for the results (bench/results)")
     bench.add_argument("--utterances", type=int, default=20, help="spoken questions for latency (20)")
     bench.add_argument(
@@ -51,8 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--stacks",
         type=names_from(STACKS),
         default=",".join(STACKS),
-        help=f"engine presets for latency: only the modes on these run ({','.join(STACKS)})",
+        help=f"engine presets: latency runs only the modes on these, quality each of them ({','.join(STACKS)})",
     )
+    bench.add_argument("--limit", type=positive, help="quality: only the first N items of each part (all)")
     bench.add_argument("--max-sessions", type=int, default=256, help="the most sessions capacity tries (256)")
     bench.add_argument("--levels", type=counts, help="exact session counts for capacity, e.g. 1,4,16 (no search)")
     bench.add_argument(
@@ -237,6 +243,7 @@ NOT_SETTINGS = {
     "minutes",
     "warmup_minutes",
     "stack",
+    "limit",
 }
 
 
@@ -253,15 +260,20 @@ def names_from(choices: Collection[str]) -> Callable[[str], list[str]]:
     return parse
 
 
-def counts(text: str) -> list[int]:
-    """An argparse type: a comma-separated list of positive whole numbers."""
+def positive(text: str) -> int:
+    """An argparse type: a positive whole number."""
     try:
-        numbers = [int(part) for part in text.split(",") if part.strip()]
+        number = int(text)
     except ValueError:
-        numbers = []
-    if not numbers or min(numbers) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected positive whole numbers separated by commas, e.g. 1,2")
-    return numbers
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a positive whole number")
+    return number
+
+
+def counts(text: str) -> list[int]:
+    """An argparse type: a comma-separated list of positive whole numbers, e.g. 1,2."""
+    return [positive(part.strip()) for part in text.split(",") if part.strip()] or [positive("")]
 
 
 def flags_given(args: argparse.Namespace) -> dict[str, Any]:
@@ -408,6 +420,7 @@ def list_models(settings: Settings) -> None:
 def run_benchmarks(args: argparse.Namespace, settings: Settings) -> None:
     try:
         from realtalk.bench import capacity, latency, micro, soak, speech
+        from realtalk.bench.quality import runner as quality
     except ImportError as exc:
         sys.exit(f"realtalk bench needs its extra: pip install 'realtalk[bench]' ({exc.name} is missing)")
     out = Path(args.out)
@@ -418,6 +431,8 @@ def run_benchmarks(args: argparse.Namespace, settings: Settings) -> None:
     except ValueError as exc:
         sys.exit(f"realtalk bench: {exc}")
     reports = []
+    if "quality" in which:
+        reports.append(quality.run(args.stacks, out, *quality_voice_and_ear(settings), args.limit))
     if "micro" in which:
         reports.append(micro.run(out))
     if which & {"latency", "capacity"}:
@@ -460,6 +475,16 @@ def show_config(args: argparse.Namespace, settings: Settings) -> None:
     from realtalk.effective_settings import origins, render
 
     sys.stdout.write(render(settings, origins(flags_given(args))))
+
+
+def quality_voice_and_ear(settings: Settings) -> tuple[TTSEngine, STTEngine]:
+    """Kokoro says the questions; Whisper base, a larger model than the default stack's own, hears the
+    answers back (in English, the language the stacks answer in)."""
+    from realtalk.bench.speech import kokoro
+    from realtalk.engines.embedded import whisper
+
+    ear = whisper.WhisperSTT(whisper.base_dir(settings.data_dir), settings.threads, language="en")
+    return kokoro(settings.data_dir), ear
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -140,6 +140,20 @@ def plot_bars(labels: Sequence[str], values: Sequence[float], title: str, xlabel
     return path
 
 
+def plot_grouped_bars(
+    categories: Sequence[str], series: dict[str, Sequence[float]], title: str, ylabel: str, path: Path
+) -> Path:
+    """One group of bars per category, one bar per series in each (NaN: no bar), each labelled with its value."""
+    width = 0.8 / max(len(series), 1)
+    with _figure(path, title, "", ylabel) as axes:
+        for index, (label, values) in enumerate(series.items()):
+            x = np.arange(len(categories)) + (index - (len(series) - 1) / 2) * width
+            bars = axes.bar(x, values, width, label=label)
+            axes.bar_label(bars, fmt="%.0f", fontsize=7)
+        axes.set_xticks(range(len(categories)), categories, rotation=30, ha="right", fontsize=8)
+    return path
+
+
 def plot_waterfall(
     stages: dict[str, float], spans: list[tuple[str, float, float]], title: str, xlabel: str, path: Path
 ) -> Path:

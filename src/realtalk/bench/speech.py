@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from realtalk.engines.base import Samples
+from realtalk.engines.base import Samples, TTSEngine
 
 RATE = 24_000
 QUESTIONS = (
@@ -50,9 +51,18 @@ class Utterance:
 
 
 def synthesize(count: int, voice: str = "alloy", data_dir: Path | None = None) -> list[Utterance]:
+    texts = [QUESTIONS[i % len(QUESTIONS)] for i in range(count)]
+    return speak(texts, kokoro(data_dir), voice)
+
+
+def kokoro(data_dir: Path | None = None) -> TTSEngine:
     from realtalk.engines.embedded.kokoro import KokoroTTS
 
-    tts = KokoroTTS(data_dir or Path(tempfile.gettempdir()) / "realtalk-bench")
+    return KokoroTTS(data_dir or Path(tempfile.gettempdir()) / "realtalk-bench")
+
+
+def speak(texts: Sequence[str], tts: TTSEngine, voice: str = "alloy") -> list[Utterance]:
+    """Each text said by `tts` (24 kHz), trimmed to its speech."""
 
     async def one(text: str) -> Utterance:
         audio = np.concatenate([c async for c in tts.synthesize(text, voice=voice, speed=1.0)])
@@ -60,6 +70,6 @@ def synthesize(count: int, voice: str = "alloy", data_dir: Path | None = None) -
         return Utterance(text, audio[loud[0] : loud[-1] + 1])
 
     async def all_of() -> list[Utterance]:
-        return [await one(QUESTIONS[i % len(QUESTIONS)]) for i in range(count)]
+        return [await one(text) for text in texts]
 
     return asyncio.run(all_of())
