@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from websockets.exceptions import ConnectionClosed
 
-from realtalk.bench.server import free_port, same_code, wait_healthy
+from realtalk.bench.server import free_port, same_code, stop, wait_healthy
 from tests.wsclient import RealtimeClient
 
 STARTUP_SECONDS = 60.0
@@ -72,15 +72,15 @@ def realtalk_serve(log_dir: Path, *args: str, tls: ssl.SSLContext | None = None)
     log_path = log_dir / f"realtalk-{port}.log"
     command = [sys.executable, "-m", "realtalk", "serve", "--port", str(port), *args]
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=same_code())
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, env=same_code(), start_new_session=True
+        )
     server = ServerProcess(process, port, log_path, tls)
     try:
         wait_healthy(process, server.http_url + "/healthz", STARTUP_SECONDS, verify=tls or True)
         yield server
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        stop(process, seconds=5)  # whatever a test left running, its workers included
 
 
 async def events_until_closed(client: RealtimeClient) -> tuple[list[dict[str, Any]], int | None]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import ssl
 import subprocess
@@ -72,7 +74,9 @@ def free_port() -> int:
 def serve(*args: str, startup_seconds: float = 120.0) -> Iterator[ServerProcess]:
     port = free_port()
     command = [sys.executable, "-m", "realtalk", "serve", "--port", str(port), "--log-level", "warning", *args]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=same_code())
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=same_code(), start_new_session=True
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(process, base + "/healthz", startup_seconds)
@@ -105,9 +109,13 @@ def wait_healthy(
         time.sleep(0.2)
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
+def stop(process: subprocess.Popen[bytes], seconds: float = 10.0) -> None:
+    """SIGTERM, as an orchestrator stops a server (it drains); then, if need be, SIGKILL to the whole process
+    group, so that no worker of a `--workers N` server outlives its supervisor. The process must have been
+    started in a session of its own (`start_new_session=True`)."""
     process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(seconds)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
