@@ -91,7 +91,7 @@ PRIMING = (
     {"role": "user", "content": "Which ocean is the largest?"},
     {"role": "assistant", "content": "The largest ocean is the Pacific Ocean."},
 )
-# Shown too when the conversation holds a tool's result: calls and results as the engine renders them, each
+# Shown too when the answer is to follow a tool's result: calls and results as the engine renders them, each
 # result's values said plainly in the answer (without it, the model talks around the result, or past it).
 TOOL_RESULT_PRIMING = (
     {"role": "user", "content": "What time is it in Tokyo?"},
@@ -350,8 +350,8 @@ class SmolLM:
             if len(messages) == at:  # the assistant speaks first: a prompt must not end on its turn
                 messages.append(OPENER)
             elif self._packaged:
-                results = any(m.role == "tool" for m in request.messages)
-                messages[at:at] = [*PRIMING, *(TOOL_RESULT_PRIMING if results else ())]
+                summary = request.messages[-1].role == "tool"  # the end only: what `_count`'s probe keeps
+                messages[at:at] = [*PRIMING, *(TOOL_RESULT_PRIMING if summary else ())]
         else:
             offered = [t for t in tools if choice.mode != "function" or t.name == choice.name]
             guide = tool_instructions(offered, choice)

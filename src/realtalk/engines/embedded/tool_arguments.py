@@ -64,7 +64,8 @@ def spans(words: list[str]) -> list[str]:
 def numbers(words: list[str]) -> list[float]:
     """The numbers among the words, said in digits or in words, each once, in order."""
     found: dict[float, None] = {}
-    for word in numbers_as_digits([w.lower().replace(",", "") for w in words]):
+    pieces = [piece for word in words for piece in word.lower().replace(",", "").split("-")]
+    for word in numbers_as_digits(pieces):
         if _NUMBER.fullmatch(word):
             found[float(word)] = None
     return list(found)
