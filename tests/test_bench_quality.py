@@ -14,15 +14,17 @@ from jsonschema import Draft7Validator
 
 from realtalk.bench.quality import runner
 from realtalk.bench.quality.conditions import NOISE, PAD_MS, with_noise
-from realtalk.bench.quality.dataset import load
+from realtalk.bench.quality.dataset import Dataset, load
 from realtalk.bench.quality.scoring import argument_problems, judge, normalize, word_error_rate
 from realtalk.cli import build_parser, quality_voice_and_ear, settings_from
 from realtalk.config import Settings
+from realtalk.engines.embedded import smollm
 from realtalk.engines.scripted.stt import ScriptedSTT
 from realtalk.engines.scripted.tts import ToneTTS
 from tests.signals import tone
 
 DATASET = load()
+DEV = load("dev_set.json")
 
 
 @pytest.mark.parametrize(
@@ -132,6 +134,30 @@ def test_every_tool_case_expects_arguments_its_tool_schema_accepts() -> None:
             list(Draft7Validator(DATASET.tool(summary.call_name)["parameters"]).iter_errors(summary.call_arguments))
             == []
         )
+
+
+def test_the_development_set_shares_no_question_request_or_tool_with_the_measured_dataset() -> None:
+    def asked(data: Dataset) -> set[str]:
+        texts = chain(
+            (q.question for q in data.questions),
+            (c.request for c in data.tool_cases),
+            (s.request for s in data.summaries),
+        )
+        return {" ".join(normalize(text)) for text in texts}
+
+    assert (len(DEV.questions), len(DEV.tool_cases)) >= (30, 15)
+    assert asked(DEV) & asked(DATASET) == set()
+    assert {t["name"] for t in DEV.tools} & {t["name"] for t in DATASET.tools} == set()
+
+
+def test_the_embedded_models_worked_examples_share_no_question_or_tool_with_either_dataset() -> None:
+    shown = [m["content"] for m in (*smollm.PRIMING, *smollm.TOOL_RESULT_PRIMING) if m["role"] == "user"]
+    asked = {" ".join(normalize(q.question)) for q in chain(DATASET.questions, DEV.questions)}
+    asked |= {" ".join(normalize(c.request)) for c in chain(DATASET.tool_cases, DEV.tool_cases)}
+    assert {" ".join(normalize(text)) for text in shown} & asked == set()
+    called = {json.loads(m["content"])["name"] for m in smollm.TOOL_RESULT_PRIMING if m["content"].startswith('{"name')}
+    assert called == {"get_time", "book_table"}
+    assert called & {t["name"] for t in chain(DATASET.tools, DEV.tools)} == set()
 
 
 def test_every_answer_in_the_dataset_is_judged_right_when_said_alone() -> None:

@@ -128,6 +128,22 @@ async def test_smollm_with_tool_choice_none_answers_in_text(embedded: Engines) -
     assert all(isinstance(e, TextDelta) for e in events[:-1])
 
 
+async def test_smollm_answers_in_words_when_no_declared_tool_fits_the_request(embedded: Engines) -> None:
+    events = [e async for e in embedded.llm.stream(request("Good morning!", tools=[WEATHER], max_output_tokens=30))]
+    assert events[:-1] and all(isinstance(e, TextDelta) for e in events[:-1])
+    assert events[-1].finish_reason in ("stop", "length")  # type: ignore[union-attr]
+
+
+async def test_smollm_calls_the_routed_tool_with_the_city_the_user_named(embedded: Engines) -> None:
+    tools = [FunctionSpec("get_time", "The time now", {"type": "object", "properties": {}}), WEATHER]
+    events = [
+        e async for e in embedded.llm.stream(request("Tell me the weather in Oslo.", tools=tools, max_output_tokens=60))
+    ]
+    assert events[0] == ToolCallStart(None, "get_weather")
+    arguments = json.loads("".join(e.delta for e in events if isinstance(e, ToolCallArgumentsDelta)))
+    assert arguments["city"] == "Oslo" and arguments["unit"] in ("C", "F")
+
+
 async def test_smollm_serves_two_sessions_at_once(embedded: Engines) -> None:
     async def answer(question: str) -> str:
         return "".join(

