@@ -11,11 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from websockets.exceptions import InvalidStatus
 
 from tests.backends import HeldChat
+from tests.rtc_client import RtcClient
 from tests.server_process import ServerProcess, events_until_closed, realtalk_serve
+from tests.test_webrtc_calls import connect
+from tests.test_websocket import wait_until
 from tests.wsclient import RealtimeClient
 
 pytestmark = pytest.mark.live
@@ -36,7 +40,7 @@ def chat() -> Iterator[tuple[HeldChat, str]]:
 def serving(tmp_path: Path, llm_url: str, drain_seconds: float) -> Any:
     return realtalk_serve(
         tmp_path, "--engines", "scripted", "--llm", "remote", "--llm-url", llm_url,
-        "--drain-seconds", str(drain_seconds),
+        "--drain-seconds", str(drain_seconds), "--webrtc-host-ip", "127.0.0.1",
     )  # fmt: skip
 
 
@@ -123,3 +127,20 @@ async def test_while_draining_new_sessions_and_requests_get_503_server_draining(
         "server_error",
     )
     assert alive.status_code == 200
+
+
+async def test_a_webrtc_call_is_told_on_its_data_channel_and_hung_up(
+    tmp_path: Path, chat: tuple[HeldChat, str]
+) -> None:
+    _, url = chat
+    with serving(tmp_path, url, drain_seconds=30) as server:
+        async with RtcClient() as caller, httpx.AsyncClient(base_url=server.http_url) as http:
+            await connect(http, caller)
+            server.signal()
+            told = await caller.next_event("error")
+            channel = caller.channel
+            assert channel is not None
+            hung_up = await wait_until(lambda: channel.readyState == "closed")
+            assert await asyncio.to_thread(server.exit_code, 10) == 0
+    assert (told["error"]["type"], told["error"]["code"]) == ("server_error", "server_shutting_down")
+    assert hung_up
