@@ -16,6 +16,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 
 from tests.backends import HeldChat
+from tests.phone_client import TwilioCaller
 from tests.rtc_client import RtcClient
 from tests.server_process import ServerProcess, events_until_closed, realtalk_serve
 from tests.test_webrtc_calls import connect
@@ -40,7 +41,7 @@ def chat() -> Iterator[tuple[HeldChat, str]]:
 def serving(tmp_path: Path, llm_url: str, drain_seconds: float) -> Any:
     return realtalk_serve(
         tmp_path, "--engines", "scripted", "--llm", "remote", "--llm-url", llm_url,
-        "--drain-seconds", str(drain_seconds), "--webrtc-host-ip", "127.0.0.1",
+        "--drain-seconds", str(drain_seconds), "--webrtc-host-ip", "127.0.0.1", "--allow-unsigned-phone-streams",
     )  # fmt: skip
 
 
@@ -144,3 +145,14 @@ async def test_a_webrtc_call_is_told_on_its_data_channel_and_hung_up(
             assert await asyncio.to_thread(server.exit_code, 10) == 0
     assert (told["error"]["type"], told["error"]["code"]) == ("server_error", "server_shutting_down")
     assert hung_up
+
+
+async def test_a_phone_call_is_hung_up(tmp_path: Path, chat: tuple[HeldChat, str]) -> None:
+    _, url = chat
+    with serving(tmp_path, url, drain_seconds=30) as server:
+        stream = server.ws_url.replace("/v1/realtime", "/telephony/twilio/stream")
+        async with TwilioCaller(stream) as caller:
+            assert await wait_until(lambda: server.get("/healthz").json()["calls"] == 1)
+            server.signal()
+            await asyncio.wait_for(caller.closed.wait(), 10)
+            assert await asyncio.to_thread(server.exit_code, 10) == 0
