@@ -32,7 +32,9 @@ from realtalk.observability.metrics import (
 from realtalk.server.app import create_app
 from tests.harness import scripted_engines
 from tests.live import LiveServer
+from tests.rtc_client import RtcClient
 from tests.signals import silence, tone
+from tests.test_webrtc_calls import connect
 from tests.test_websocket import wait_until
 from tests.wsclient import RealtimeClient
 
@@ -170,6 +172,23 @@ async def test_refused_sessions_are_counted_by_transport_and_reason(server: Live
     assert value(samples, "realtalk_sessions_refused_total", transport="websocket", reason="per_key") == 1
     assert value(samples, "realtalk_sessions_refused_total", transport="websocket", reason="bad_request") == 1
     assert value(samples, "realtalk_sessions_refused_total", transport="webrtc", reason="bad_request") == 1
+
+
+async def test_a_webrtc_call_is_an_active_call_and_session_of_its_transport_until_hung_up() -> None:
+    settings = Settings(engines="scripted", api_key=[KEY], webrtc_host_ip=["127.0.0.1"])
+    call = {"transport": "webrtc", "dialect": "ga"}
+    with LiveServer(create_app(settings)) as live:
+        async with RtcClient() as caller, httpx.AsyncClient(base_url=live.http_url) as http:
+            call_id = await connect(http, caller, token=KEY)
+            during = await scrape(live)
+            hangup = await http.post(f"/v1/realtime/calls/{call_id}/hangup", headers=bearer())
+            assert hangup.status_code == 200
+            assert await wait_until(lambda: live.call(lambda: len(live.app.state.calls)) == 0)
+        after = await scrape(live)
+    assert [value(during, name, **call) for name in ("realtalk_active_calls", "realtalk_active_sessions")] == [1, 1]
+    assert [value(after, name, **call) for name in ("realtalk_active_calls", "realtalk_active_sessions")] == [0, 0]
+    opened_closed = ("realtalk_sessions_opened_total", "realtalk_sessions_closed_total")
+    assert [value(after, name, **call) for name in opened_closed] == [1, 1]
 
 
 async def test_a_full_server_counts_a_capacity_refusal() -> None:
