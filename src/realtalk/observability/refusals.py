@@ -56,11 +56,17 @@ class SessionRefusals:
             await self.app(scope, receive, send)
             return
         refused: int | None = None  # the status of a refusal, until its body has been seen
+        accepted = False  # an accepted WebSocket's frames can be no refusal: passed straight on
 
         async def watching(message: Message) -> None:
-            nonlocal refused
+            nonlocal refused, accepted
+            if accepted:
+                await send(message)
+                return
             kind = message["type"]
-            if kind in ("http.response.start", "websocket.http.response.start") and message["status"] >= 400:
+            if kind == "websocket.accept":
+                accepted = True
+            elif kind in ("http.response.start", "websocket.http.response.start") and message["status"] >= 400:
                 refused = message["status"]
             elif kind in ("http.response.body", "websocket.http.response.body") and refused is not None:
                 self.metrics.refused(transport, refusal_reason(refused, message.get("body", b"")))
