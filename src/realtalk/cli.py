@@ -114,6 +114,12 @@ def add_server_flags(serve: argparse.ArgumentParser) -> None:
         type=int,
         help="tokens one request to the LLM may hold, prompt and answer (remote 8192, embedded 4096)",
     )
+    serve.add_argument(
+        "--llm-computed-answers",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="the packaged SmolLM2 computes answers to arithmetic, unit and calendar questions (default on)",
+    )
     own = serve.add_argument_group("your own model files, read as given (see Bring your own models in the README)")
     own.add_argument("--llm-gguf", help="GGUF chat model for the embedded LLM on llama.cpp (REALTALK_LLM_GGUF)")
     own.add_argument("--llm-chat-template", help="llama.cpp chat template for a GGUF without one: chatml, llama3, …")

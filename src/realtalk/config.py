@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     llm_gpu_layers: int | None = Field(
         None, ge=-1, description="layers llama.cpp puts on a GPU (only with a GPU build of xllamacpp); -1 = all"
     )
+    llm_computed_answers: bool = Field(
+        True, description="the packaged SmolLM2 says computed answers to arithmetic, unit and calendar questions"
+    )
     whisper_model: str | None = Field(
         None, description="CTranslate2 Whisper model directory, or a size name (base, small, …) already on disk"
     )
@@ -269,6 +272,7 @@ class Settings(BaseSettings):
             llm_chat_template=self.llm_chat_template,
             llm_context_tokens=self.llm_context_tokens,
             llm_gpu_layers=self.llm_gpu_layers,
+            llm_computed_answers=self.llm_computed_answers,
             whisper_model=self.whisper_model,
             whisper_language=self.whisper_language,
             whisper_beam_size=self.whisper_beam_size,

@@ -62,6 +62,7 @@ class EngineChoice:
     llm_chat_template: str | None = None
     llm_context_tokens: int | None = None
     llm_gpu_layers: int | None = None
+    llm_computed_answers: bool = True
     whisper_model: str | None = None
     whisper_language: str = "auto"
     whisper_beam_size: int = 1
@@ -106,6 +107,7 @@ def _smollm2(choice: EngineChoice) -> LLMEngine:
         chat_template=choice.llm_chat_template,
         context_tokens=choice.llm_context_tokens,
         gpu_layers=choice.llm_gpu_layers,
+        computed_answers=choice.llm_computed_answers,
     )
 
 

@@ -1,9 +1,11 @@
 """Numbers said in words, read as digits: "twenty-five" → 25, "one hundred and five" → 105, "a thousand" →
-1000. The quality benchmark reads answers with it; the embedded engine reads a request's numbers with it, to
-hold a tool's numeric arguments to the numbers the user said."""
+1000; and digits said back in words. The quality benchmark reads answers with it; the embedded engine reads a
+request's numbers with it, to hold a tool's numeric arguments to the numbers the user said and to compute what
+a small model would invent (`computed_answers`), whose results it says in words."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 _UNIT_NAMES = (
@@ -14,6 +16,69 @@ UNITS = {name: value for value, name in enumerate(_UNIT_NAMES.split(" "))}
 _TENS_NAMES = "twenty thirty forty fifty sixty seventy eighty ninety"
 TENS = {name: 10 * value for value, name in enumerate(_TENS_NAMES.split(" "), 2)}
 SCALES = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
+# The symbols a voice reads out, as the words it says ("-" only between spaces: elsewhere it joins words)
+SPOKEN_SYMBOLS = {
+    " - ": " minus ",
+    "+": " plus ",
+    "=": " equals ",
+    "%": " percent ",
+    "°": " degrees ",
+    "×": " times ",
+    "*": " times ",
+    "÷": " divided by ",
+}
+_DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d{3})")
+_DIGIT_SLASH = re.compile(r"(?<=\d)\s*/\s*(?=\d)")
+_SPOKEN_WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
+
+
+def spoken_words(text: str) -> list[str]:
+    """Text as the words a voice says, lower case, every number in digits: symbols read out ("3/4" is "3
+    divided by 4"), other punctuation and apostrophes gone, hyphens split, "1,000" and "a thousand" → "1000"."""
+    lowered = _DIGIT_COMMA.sub("", text.lower()).replace("'", "").replace("\u2019", "")
+    lowered = _DIGIT_SLASH.sub(" divided by ", lowered)
+    for symbol, word in SPOKEN_SYMBOLS.items():
+        lowered = lowered.replace(symbol, word)
+    return numbers_as_digits(_SPOKEN_WORD.findall(lowered.replace("-", " ")))
+
+
+def number_in_words(value: int) -> str:
+    """A whole number as a voice says it: 105 → "one hundred five", -21 → "minus twenty-one"."""
+    if value < 0:
+        return "minus " + number_in_words(-value)
+    if value < 1000:
+        return _below_thousand(value)
+    parts: list[str] = []
+    for name, scale in sorted(SCALES.items(), key=lambda item: -item[1]):
+        if value >= scale:
+            parts.append(f"{number_in_words(value // scale)} {name}")
+            value %= scale
+    if value:
+        parts.append(_below_thousand(value))
+    return " ".join(parts)
+
+
+def decimal_in_words(value: float, places: int) -> str:
+    """A number rounded to `places` decimals as a voice says it: 3.5 → "three point five" (digit by digit
+    after the point), a whole one without the point."""
+    text = f"{abs(value):.{places}f}".rstrip("0").rstrip(".") if places else str(round(abs(value)))
+    whole, _, fraction = text.partition(".")
+    sign = "minus " if value < 0 and text.strip("0.") else ""
+    said = number_in_words(int(whole))
+    return sign + (said + " point " + " ".join(_UNIT_NAMES.split(" ")[int(d)] for d in fraction) if fraction else said)
+
+
+def _below_thousand(value: int) -> str:
+    hundreds, rest = divmod(value, 100)
+    words = [f"{_UNIT_NAMES.split(' ')[hundreds]} hundred"] if hundreds else []
+    if rest or not hundreds:
+        tens, units = divmod(rest, 10)
+        if rest < 20:
+            words.append(_UNIT_NAMES.split(" ")[rest])
+        else:
+            tens_name = _TENS_NAMES.split(" ")[tens - 2]
+            words.append(tens_name + (f"-{_UNIT_NAMES.split(' ')[units]}" if units else ""))
+    return " ".join(words)
 
 
 def numbers_as_digits(words: Sequence[str]) -> list[str]:
@@ -53,6 +118,7 @@ class _Number:
         self.total = 0
         self.current = 0
         self.last = ""  # "units", "teens", "tens", "hundred" or "scale"
+        self.smallest_scale = 0  # the last scale word's value: a later one must be smaller ("million … thousand")
 
     @property
     def open_after_scale(self) -> bool:
@@ -67,7 +133,7 @@ class _Number:
         if word == "hundred":
             return self.last in ("units", "teens", "tens") and self.current < 100
         if word in SCALES:
-            return self.last != "scale" and SCALES[word] > self.total
+            return self.last != "scale" and (not self.smallest_scale or SCALES[word] < self.smallest_scale)
         return False
 
     def add_units(self, value: int) -> None:
@@ -88,6 +154,7 @@ class _Number:
             self.total += max(self.current, 1) * SCALES[word]
             self.current = 0
             self.last = "scale"
+            self.smallest_scale = SCALES[word]
 
     def digits(self) -> str:
         return str(self.total + self.current)

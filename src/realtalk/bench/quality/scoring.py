@@ -24,20 +24,13 @@ from typing import Any
 
 from jsonschema import Draft7Validator
 
-from realtalk.text.number_words import numbers_as_digits
+from realtalk.text.number_words import spoken_words
 
 ARTICLES = frozenset({"a", "an", "the"})
-_SPOKEN_SYMBOLS = {" - ": " minus ", "+": " plus ", "=": " equals ", "%": " percent ", "°": " degrees "}
-_DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d{3})")
-_WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
 
 
 def normalize(text: str) -> list[str]:
-    lowered = _DIGIT_COMMA.sub("", text.lower()).replace("'", "").replace("\u2019", "")
-    for symbol, word in _SPOKEN_SYMBOLS.items():
-        lowered = lowered.replace(symbol, word)
-    lowered = lowered.replace("-", " ")
-    return [word for word in numbers_as_digits(_WORD.findall(lowered)) if word not in ARTICLES]
+    return [word for word in spoken_words(text) if word not in ARTICLES]
 
 
 def mentions(text: Sequence[str], phrase: Sequence[str]) -> bool:

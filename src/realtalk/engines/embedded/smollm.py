@@ -9,7 +9,8 @@ the default temperature (see `sampling_temperature`), is shown a few worked exch
 first sentence. Tools are done by constrained decoding to a JSON schema (see `tool_json`), the same for
 every model, since small models ignore native tool calling; for the packaged SmolLM2 the engine first
 routes the request to a tool or to words (`tool_routing`) and holds the arguments to the user's words
-(`tool_arguments`), choices a 135M model makes badly itself.
+(`tool_arguments`), choices a 135M model makes badly itself; and it says the computed answer to a question of
+arithmetic, units or the calendar's order (`computed_answers`), where such a model invents numbers.
 
 Prompts are rendered by llama.cpp with the chat template the GGUF carries. For a file that carries none,
 `--llm-chat-template` names one of llama.cpp's built-in templates (`chatml`, `llama3`, `gemma`, …) or
@@ -51,6 +52,7 @@ import httpx
 
 from realtalk.engines.base import ChatMessage, Completion, LLMEvent, LLMRequest, TextDelta, TokenCount
 from realtalk.engines.embedded import gguf
+from realtalk.engines.embedded.computed_answers import computed_answer
 from realtalk.engines.embedded.count_cache import CountCache
 from realtalk.engines.embedded.model_files import ModelFileError
 from realtalk.engines.embedded.packages import ModelInfo, located, package_dir
@@ -141,10 +143,12 @@ class SmolLM:
         chat_template: str | None = None,
         context_tokens: int | None = None,
         gpu_layers: int | None = None,
+        computed_answers: bool = True,
     ) -> None:
         import xllamacpp  # heavy: imported with the model
 
         self._packaged = path is None or path.resolve() == model_path().resolve()
+        self._computes = self._packaged and computed_answers
         path = path or model_path()
         context = context_tokens or CONTEXT_TOKENS // SLOTS
         params = xllamacpp.CommonParams()
@@ -191,6 +195,11 @@ class SmolLM:
         self._marker: _Marker | None = None  # the token opening every message, found when first needed
 
     async def stream(self, request: LLMRequest) -> AsyncIterator[LLMEvent]:
+        computed = await self._computed(request)
+        if computed is not None:
+            for event in computed:
+                yield event
+            return
         body = self._body(request)
         schema = body.get("response_format")
         loop = asyncio.get_running_loop()
@@ -233,6 +242,22 @@ class SmolLM:
             yield Completion("length", *_usage(usage))
         else:
             yield Completion("tool_calls" if called else "stop", *_usage(usage))
+
+    async def _computed(self, request: LLMRequest) -> tuple[TextDelta, Completion] | None:
+        """The reply computed for a question of arithmetic, units or dates (see `computed_answers`), when the
+        user has just asked one, no tool is to be called, and it fits in `max_output_tokens`; its usage is the
+        prompt's and the reply's tokens, as if the model had said it."""
+        if not self._computes or not request.messages or request.messages[-1].role != "user":
+            return None
+        if request.tools and routed_choice(request.messages, request.tools, request.tool_choice).mode != "none":
+            return None
+        answer = computed_answer(request.messages[-1].content)
+        if answer is None:
+            return None
+        count, answered = await asyncio.gather(self.count_tokens(request), asyncio.to_thread(self._tokens, answer))
+        if request.max_output_tokens is not None and answered > request.max_output_tokens:
+            return None  # the model answers, and is cut where the limit says
+        return TextDelta(answer), Completion("stop", sum(count.per_message) + count.overhead, answered)
 
     @contextmanager
     def _slot(self, messages: list[dict[str, Any]]) -> Iterator[int]:
