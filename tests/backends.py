@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -68,10 +69,12 @@ class HeldChat:
 
 
 class FaultyBackend:
-    """OpenAI-compatible routes that misbehave as `mode` says: ok, http500, http400, hang, break."""
+    """OpenAI-compatible routes that misbehave as `mode` says: ok, http500, http400, hang, break. When ok, a
+    transcription answers `transcription`."""
 
     def __init__(self) -> None:
         self.mode = "ok"
+        self.transcription: dict[str, Any] = {"text": "Heard fine."}
         self.app = FastAPI()
         self.app.post("/v1/chat/completions")(self._chat)
         self.app.post("/v1/audio/speech")(self._speech)
@@ -115,7 +118,7 @@ class FaultyBackend:
         if (failure := await self._misbehave()) is not None:
             return failure
         await request.form()
-        return JSONResponse({"text": "Heard fine."})
+        return JSONResponse(self.transcription)
 
     @contextmanager
     def running(self) -> Iterator[str]:

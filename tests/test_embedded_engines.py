@@ -69,6 +69,11 @@ async def test_whisper_tiny_hears_the_question(embedded: Engines) -> None:
     assert len(final.logprobs) == len(final.text.split()) and all(lp <= 0 for _, lp in final.logprobs)
 
 
+async def test_whisper_tiny_reports_english_as_the_language_it_heard(embedded: Engines) -> None:
+    final = (await transcribe(embedded.stt, at_16k(await spoken(embedded, QUESTION))))[-1]
+    assert isinstance(final, TranscriptFinal) and final.language == "en"
+
+
 async def test_whisper_tiny_refuses_other_languages(embedded: Engines) -> None:
     with pytest.raises(ValueError, match="English only"):
         [e async for e in embedded.stt.transcribe(np.zeros(16_000, dtype=np.int16), language="fr", prompt=None)]

@@ -25,18 +25,19 @@ SECOND = tone(1000, rate=24_000, freq=440.0)
 
 
 class RecordingSTT:
-    """Hears what it is sent and says how long it was."""
+    """Hears what it is sent and says how long it was, in `language` (None: it cannot say which)."""
 
     sample_rate = 16_000
 
     def __init__(self) -> None:
         self.heard: list[Samples] = []
+        self.language: str | None = None
 
     async def transcribe(
         self, audio: Samples, *, language: str | None, prompt: str | None
     ) -> AsyncIterator[TranscriptEvent]:
         self.heard.append(audio)
-        yield TranscriptFinal(f"{len(audio) / self.sample_rate:.1f} seconds")
+        yield TranscriptFinal(f"{len(audio) / self.sample_rate:.1f} seconds", language=self.language)
 
 
 @pytest.fixture
@@ -94,6 +95,34 @@ async def test_transcriptions_in_every_response_format(client: AsyncOpenAI, resp
         assert result.startswith("1\n00:00:00,000 --> 00:00:01,000\n1.0 seconds")
     else:
         assert result.startswith("WEBVTT\n\n00:00:00.000 --> 00:00:01.000\n1.0 seconds")
+
+
+async def verbose_language(client: AsyncOpenAI, asked: str | None) -> str:
+    """The `language` of a `verbose_json` transcription, the client asking for `asked` (None: for none)."""
+    extra = {"language": asked} if asked else {}
+    result = await client.audio.transcriptions.create(
+        model="whisper-1", file=("a.wav", audio_file("wav")), response_format="verbose_json", **extra
+    )
+    return result.language
+
+
+@pytest.mark.parametrize(
+    ("heard", "asked", "named"),
+    [("fr", None, "french"), ("fr", "en", "french"), ("yue", None, "cantonese")],
+    ids=["detected", "heard-over-asked", "three-letter-code"],
+)
+async def test_verbose_json_names_the_language_the_engine_heard(
+    client: AsyncOpenAI, stt: RecordingSTT, heard: str, asked: str | None, named: str
+) -> None:
+    stt.language = heard
+    assert await verbose_language(client, asked) == named
+
+
+@pytest.mark.parametrize(("asked", "named"), [("de", "german"), (None, "english")], ids=["asked", "neither"])
+async def test_verbose_json_names_the_asked_language_else_english_when_the_engine_cannot_say(
+    client: AsyncOpenAI, asked: str | None, named: str
+) -> None:
+    assert await verbose_language(client, asked) == named
 
 
 async def test_a_file_that_is_not_audio_is_refused(client: AsyncOpenAI) -> None:

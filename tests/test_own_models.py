@@ -85,11 +85,15 @@ def whisper_base(tmp_path_factory: pytest.TempPathFactory) -> whisper.WhisperSTT
     return whisper.WhisperSTT(whisper.base_dir(tmp_path_factory.mktemp("realtalk-data")))
 
 
-async def heard(stt: whisper.WhisperSTT, language: str | None) -> str:
+async def french_final(stt: whisper.WhisperSTT, language: str | None) -> TranscriptFinal:
     audio = at_16k(speak(FRENCH, voice="fr").samples)
     final = [e async for e in stt.transcribe(audio, language=language, prompt=None)][-1]
     assert isinstance(final, TranscriptFinal)
-    return final.text.lower()
+    return final
+
+
+async def heard(stt: whisper.WhisperSTT, language: str | None) -> str:
+    return (await french_final(stt, language)).text.lower()
 
 
 @pytest.mark.models
@@ -102,6 +106,14 @@ async def test_whisper_base_hears_french_when_the_session_says_fr(whisper_base: 
 async def test_whisper_base_detects_french_when_the_language_is_auto(whisper_base: whisper.WhisperSTT) -> None:
     text = await heard(whisper_base, None)
     assert "je voudrais" in text and "table" in text
+
+
+@pytest.mark.models
+@pytest.mark.parametrize("language", ["fr", None], ids=["fixed", "detected"])
+async def test_whisper_base_reports_the_language_it_heard(
+    whisper_base: whisper.WhisperSTT, language: str | None
+) -> None:
+    assert (await french_final(whisper_base, language)).language == "fr"
 
 
 @pytest.mark.models

@@ -7,10 +7,11 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import pytest
 
 from realtalk.config import Settings
-from realtalk.engines.base import ChatMessage, FunctionSpec, LLMRequest, TokenCount, ToolCall
+from realtalk.engines.base import ChatMessage, FunctionSpec, LLMRequest, TokenCount, ToolCall, TranscriptFinal
 from realtalk.engines.registry import Engines, build_engines
 from realtalk.engines.remote.llm import estimate_tokens
 from realtalk.protocol.config import SessionConfig
@@ -153,6 +154,28 @@ async def test_a_failing_stt_reports_transcription_failed_and_the_next_turn_work
     await speak_turn(harness)
     completed = (await harness.until("conversation.item.input_audio_transcription.completed"))[-1]
     assert completed["transcript"] == "Heard fine."
+
+
+@pytest.mark.parametrize(
+    ("answer", "heard"),
+    [
+        ({"language": "french"}, "fr"),  # OpenAI's verbose_json, another realtalk's
+        ({"language": "fr"}, "fr"),  # speaches, faster-whisper servers
+        ({"languages": [{"code": "fr"}]}, "fr"),  # OpenAI's gpt-transcribe
+        ({"languages": []}, None),  # gpt-transcribe could not tell
+        ({"language": "klingon"}, None),
+        ({}, None),
+    ],
+    ids=["name", "code", "languages", "no-languages", "unknown", "absent"],
+)
+async def test_the_remote_stt_reports_the_language_its_backend_heard(
+    faulty: tuple[FaultyBackend, str], answer: dict[str, Any], heard: str | None
+) -> None:
+    backend, url = faulty
+    backend.transcription = {"text": "Bonjour.", **answer}
+    stt = remote(("stt",), url).stt
+    final = [e async for e in stt.transcribe(np.zeros(8_000, dtype=np.int16), language=None, prompt=None)][-1]
+    assert final == TranscriptFinal("Bonjour.", language=heard)
 
 
 @both_dialects

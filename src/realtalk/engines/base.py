@@ -161,9 +161,14 @@ class Segment:
 
 @dataclass(frozen=True)
 class TranscriptFinal:
+    """The whole transcript. `language` is the code (ISO-639-1, as Whisper spells it) of the language the
+    engine heard, detected or fixed, so a caller that asked for none can say what was spoken; None when the
+    engine cannot say."""
+
     text: str
     logprobs: Sequence[tuple[str, float]] = field(default_factory=tuple)
     segments: Sequence[Segment] = field(default_factory=tuple)  # empty: the engine gives no timings
+    language: str | None = None
 
 
 TranscriptEvent = TranscriptDelta | TranscriptFinal

@@ -41,6 +41,7 @@ from realtalk.protocol.config import StrictModel, Voice, check_function_paramete
 from realtalk.protocol.errors import ProtocolError, validated
 from realtalk.server.auth import Authenticator, bearer_token
 from realtalk.server.json_body import json_object
+from realtalk.text.language_names import language_name
 
 log = logging.getLogger(__name__)
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024  # OpenAI's limit for an audio file
@@ -206,7 +207,8 @@ def add_openai_routes(app: FastAPI, engines: Engines, auth: Authenticator, setti
             if isinstance(event, TranscriptFinal):
                 final = event
         duration = len(samples) / stt.sample_rate
-        return _transcript_response(final, duration, language or "en", response_format)  # type: ignore[arg-type]
+        reported = _reported_language(final, language)
+        return _transcript_response(final, duration, reported, response_format)  # type: ignore[arg-type]
 
     @app.post("/v1/audio/speech")
     async def speech(request: Request) -> Response:
@@ -229,6 +231,16 @@ def add_openai_routes(app: FastAPI, engines: Engines, auth: Authenticator, setti
 
 
 # --- transcription formats --------------------------------------------------------------------------
+
+
+def _reported_language(final: TranscriptFinal, asked: str | None) -> str:
+    """`verbose_json`'s `language`: the language's lowercase English name, as OpenAI's service gives it
+    ("english", "french"; the OpenAPI spec and the SDK's `TranscriptionVerbose` only say it is a string).
+
+    It names the language the engine heard; failing that, the one the client asked for; failing both
+    (an engine that cannot say, such as the scripted one), English, the default model's only language.
+    """
+    return language_name(final.language or asked or "en")
 
 
 def _segments(final: TranscriptFinal, duration: float) -> list[Segment]:

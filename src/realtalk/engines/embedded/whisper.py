@@ -18,6 +18,7 @@ import math
 import shutil
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -90,6 +91,14 @@ def model_infos(data_dir: Path) -> list[ModelInfo]:
     ]
 
 
+@dataclass(frozen=True)
+class _Decoded:
+    """The end of a decode, with the language faster-whisper heard: the fixed one, the detected one, or
+    English for an English-only model."""
+
+    language: str
+
+
 class WhisperSTT:
     sample_rate = SAMPLE_RATE
 
@@ -127,7 +136,8 @@ class WhisperSTT:
     async def transcribe(
         self, audio: Samples, *, language: str | None, prompt: str | None
     ) -> AsyncIterator[TranscriptEvent]:
-        """Each decoded segment as a delta, then the whole text with per-word log-probabilities.
+        """Each decoded segment as a delta, then the whole text with per-word log-probabilities and the language
+        heard.
 
         `language` is the session's; without one, the server's setting holds.
         """
@@ -135,11 +145,11 @@ class WhisperSTT:
             self._check(language, "input_audio_transcription.language")
         heard = language or self.language
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[tuple[Segment, list[tuple[str, float]]] | BaseException | None] = asyncio.Queue()
+        queue: asyncio.Queue[tuple[Segment, list[tuple[str, float]]] | BaseException | _Decoded] = asyncio.Queue()
 
         def decode() -> None:
             try:
-                segments, _ = self._model.transcribe(
+                segments, info = self._model.transcribe(
                     audio.astype(np.float32) / 32768.0,
                     language=None if heard == AUTO else heard,  # None: detected (English for a .en model)
                     initial_prompt=prompt or None,
@@ -152,14 +162,14 @@ class WhisperSTT:
                     words = [(w.word, math.log(max(w.probability, 1e-9))) for w in segment.words or []]
                     timed = Segment(float(segment.start), float(segment.end), segment.text.strip())
                     loop.call_soon_threadsafe(queue.put_nowait, (timed, words))
-                loop.call_soon_threadsafe(queue.put_nowait, None)
+                loop.call_soon_threadsafe(queue.put_nowait, _Decoded(info.language))
             except BaseException as exc:  # handed to the awaiting coroutine
                 loop.call_soon_threadsafe(queue.put_nowait, exc)
 
         # If the caller stops listening, the decode thread finishes its current segment on its own.
         loop.run_in_executor(self._executor, decode)
         text, logprobs, segments = "", [], []
-        while (item := await queue.get()) is not None:
+        while not isinstance(item := await queue.get(), _Decoded):
             if isinstance(item, BaseException):
                 raise item
             segment, words = item
@@ -168,4 +178,4 @@ class WhisperSTT:
             logprobs += words
             segments.append(segment)
             yield TranscriptDelta(piece, tuple(words))
-        yield TranscriptFinal(text, tuple(logprobs), tuple(segments))
+        yield TranscriptFinal(text, tuple(logprobs), tuple(segments), item.language)
