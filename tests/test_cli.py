@@ -189,6 +189,14 @@ def test_bench_soak_takes_its_load_and_leaves_the_server_settings_alone() -> Non
     assert settings_from(args) == settings_from(build_parser().parse_args(["bench", "soak"]))
 
 
+def test_computed_answers_are_on_by_default_and_reach_the_engine_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert settings_for([]).engine_choice().llm_computed_answers is True
+    assert settings_for(["--no-llm-computed-answers"]).engine_choice().llm_computed_answers is False
+    monkeypatch.setenv("REALTALK_LLM_COMPUTED_ANSWERS", "false")
+    assert settings_for([]).llm_computed_answers is False
+    assert settings_for(["--llm-computed-answers"]).llm_computed_answers is True
+
+
 def test_observability_flags_and_their_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (settings_for([]).metrics, settings_for([]).otlp_endpoint) == (True, None)
     monkeypatch.setenv("REALTALK_OTLP_ENDPOINT", "http://collector:4318")

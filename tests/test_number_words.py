@@ -31,13 +31,21 @@ def test_a_number_said_in_words_reads_back_as_the_same_digits(value: int) -> Non
 
 @pytest.mark.parametrize(
     ("value", "places", "said"),
-    [(3.5, 2, "three point five"), (3.3333, 2, "three point three three"), (2.0, 2, "two"), (0.017, 3, "zero point zero one seven"), (52.14, 0, "fifty-two"), (-0.25, 2, "minus zero point two five"), (-0.001, 2, "zero")],
+    [
+        (3.5, 2, "three point five"),
+        (3.3333, 2, "three point three three"),
+        (2.0, 2, "two"),
+        (0.017, 3, "zero point zero one seven"),
+        (52.14, 0, "fifty-two"),
+        (-0.25, 2, "minus zero point two five"),
+        (-0.001, 2, "zero"),
+    ],
 )
 def test_a_decimal_is_rounded_and_said_digit_by_digit_after_the_point(value: float, places: int, said: str) -> None:
     assert decimal_in_words(value, places) == said
 
 
 def test_spoken_words_read_symbols_out_and_write_every_number_in_digits() -> None:
-    assert spoken_words("What's 12/3, 1,000 × twenty-five - 5% + 2?") == [
+    assert spoken_words("What's 12/3, 1,000 \u00d7 twenty-five - 5% + 2?") == [
         "whats", "12", "divided", "by", "3", "1000", "times", "25", "minus", "5", "percent", "plus", "2"
     ]  # fmt: skip

@@ -32,10 +32,15 @@ class RecordingSTT:
     def __init__(self) -> None:
         self.heard: list[Samples] = []
         self.language: str | None = None
+        self.understands: frozenset[str] | None = None  # None: any language
 
     async def transcribe(
         self, audio: Samples, *, language: str | None, prompt: str | None
     ) -> AsyncIterator[TranscriptEvent]:
+        if language is not None and self.understands is not None and language not in self.understands:
+            raise ValueError(
+                f"input_audio_transcription.language: this model understands English only, not '{language}'"
+            )
         self.heard.append(audio)
         yield TranscriptFinal(f"{len(audio) / self.sample_rate:.1f} seconds", language=self.language)
 
@@ -123,6 +128,20 @@ async def test_verbose_json_names_the_asked_language_else_english_when_the_engin
     client: AsyncOpenAI, asked: str | None, named: str
 ) -> None:
     assert await verbose_language(client, asked) == named
+
+
+async def test_a_language_the_engine_does_not_understand_is_refused_as_an_invalid_language(
+    client: AsyncOpenAI, stt: RecordingSTT
+) -> None:
+    stt.understands = frozenset({"en"})
+    with pytest.raises(BadRequestError) as refused:
+        await verbose_language(client, "fr")
+    assert refused.value.body == {  # type: ignore[comparison-overlap]
+        "message": "Invalid value for 'language': this model understands English only, not 'fr'.",
+        "type": "invalid_request_error",
+        "param": "language",
+        "code": "invalid_value",
+    }
 
 
 async def test_a_file_that_is_not_audio_is_refused(client: AsyncOpenAI) -> None:

@@ -41,6 +41,7 @@ def test_the_amount_converted_may_be_a_fraction_or_a_number(question: str, answe
     ("question", "answer"),
     [
         ("How many days does a week have?", "There are seven days in a week."),
+        ("How many days are in the week?", "There are seven days in a week."),
         ("How many minutes make an hour?", "There are sixty minutes in an hour."),
         ("Convert 5 kilometers to miles.", "Five kilometers is about three point one miles."),
         ("What is 100 cm in meters?", "One hundred centimeters is one meter."),
@@ -56,7 +57,10 @@ def test_a_year_is_twelve_months_and_about_fifty_two_weeks() -> None:
 
 
 def test_a_small_result_keeps_two_significant_digits() -> None:
-    assert conversion_answer("How many hours in a minute?") == "There are about zero point zero one seven hours in a minute."
+    assert (
+        conversion_answer("How many hours in a minute?")
+        == "There are about zero point zero one seven hours in a minute."
+    )
 
 
 def test_anything_counted_in_dozens_pairs_or_scores_is_counted() -> None:

@@ -203,9 +203,17 @@ def add_openai_routes(app: FastAPI, engines: Engines, auth: Authenticator, setti
         language = str(form["language"]) if form.get("language") else None
         prompt = str(form["prompt"]) if form.get("prompt") else None
         final = TranscriptFinal("")
-        async for event in stt.transcribe(samples, language=language, prompt=prompt):
-            if isinstance(event, TranscriptFinal):
-                final = event
+        try:
+            async for event in stt.transcribe(samples, language=language, prompt=prompt):
+                if isinstance(event, TranscriptFinal):
+                    final = event
+        except ValueError as exc:  # the engine's refusal of the language asked for (the only value a client gives)
+            if language is None:
+                raise
+            reason = str(exc).rpartition(": ")[2]
+            raise ProtocolError(
+                f"Invalid value for 'language': {reason}.", code="invalid_value", param="language"
+            ) from None
         duration = len(samples) / stt.sample_rate
         reported = _reported_language(final, language)
         return _transcript_response(final, duration, reported, response_format)  # type: ignore[arg-type]

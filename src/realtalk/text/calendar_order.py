@@ -29,11 +29,13 @@ _ORDINAL_DIGITS = re.compile(r"(\d+)(?:st|nd|rd|th)")
 _LATER = frozenset({"after", "follows", "follow", "next"})
 _EARLIER = frozenset({"before", "precedes", "precede", "previous"})
 # Every other word a question of order may have: "what is the day that comes right after Monday"
-_ORDER_WORDS = frozenset(
-    "what which whats is comes come does the that of a right just immediately directly week year day days month "
-    "months season seasons".split()
+_ORDER_WORDS = frozenset({
+    "what", "which", "whats", "is", "comes", "come", "does", "the", "that", "of", "a", "right", "just",
+    "immediately", "directly", "week", "year", "day", "days", "month", "months", "season", "seasons",
+})  # fmt: skip
+_DAYS_IN_MONTH_WORDS = frozenset(
+    {"how", "many", "days", "are", "there", "is", "in", "does", "have", "has", "month", "of", "the"}
 )
-_DAYS_IN_MONTH_WORDS = frozenset("how many days are there is in does have has month of the".split())
 
 
 def calendar_answer(question: str) -> str | None:

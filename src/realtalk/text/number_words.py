@@ -23,20 +23,21 @@ SPOKEN_SYMBOLS = {
     "=": " equals ",
     "%": " percent ",
     "°": " degrees ",
-    "×": " times ",
+    "\u00d7": " times ",  # the multiplication sign
     "*": " times ",
     "÷": " divided by ",
 }
 _DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d{3})")
 _DIGIT_SLASH = re.compile(r"(?<=\d)\s*/\s*(?=\d)")
+_NEGATIVE = re.compile(r"(?<![\w.])-(?=\d)")  # "-5", not the hyphen of "covid-19"
 _SPOKEN_WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
 
 
 def spoken_words(text: str) -> list[str]:
     """Text as the words a voice says, lower case, every number in digits: symbols read out ("3/4" is "3
-    divided by 4"), other punctuation and apostrophes gone, hyphens split, "1,000" and "a thousand" → "1000"."""
+    divided by 4", "-5" is "minus 5"), other punctuation and apostrophes gone, hyphens split, "1,000" and "a thousand" → "1000"."""
     lowered = _DIGIT_COMMA.sub("", text.lower()).replace("'", "").replace("\u2019", "")
-    lowered = _DIGIT_SLASH.sub(" divided by ", lowered)
+    lowered = _NEGATIVE.sub(" minus ", _DIGIT_SLASH.sub(" divided by ", lowered))
     for symbol, word in SPOKEN_SYMBOLS.items():
         lowered = lowered.replace(symbol, word)
     return numbers_as_digits(_SPOKEN_WORD.findall(lowered.replace("-", " ")))

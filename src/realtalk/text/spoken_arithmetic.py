@@ -57,12 +57,16 @@ _VERBS: dict[tuple[str, ...], tuple[str, dict[str, bool]]] = {
     ("take",): ("-", {"from": True}),
     ("multiply",): ("*", {"by": False, "and": False}),
     ("divide",): ("/", {"by": False}),
-    ("the", "sum", "of"): ("+", {"and": False}),
-    ("the", "product", "of"): ("*", {"and": False}),
-    ("the", "difference", "between"): ("-", {"and": False}),
+    ("sum", "of"): ("+", {"and": False}),  # "the" before these is optional
+    ("product", "of"): ("*", {"and": False}),
+    ("difference", "between"): ("-", {"and": False}),
 }
 _FRACTIONS = {"half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4}
-_FRACTIONS |= {f"{stem}{end}": n for n, stem in enumerate(("four", "fif", "six", "seven", "eigh", "nin", "ten"), 4) for end in ("th", "ths")}
+_FRACTIONS |= {
+    f"{stem}{end}": n
+    for n, stem in enumerate(("four", "fif", "six", "seven", "eigh", "nin", "ten"), 4)
+    for end in ("th", "ths")
+}
 _OPERATOR_WORDS = {"+": "plus", "-": "minus", "*": "times", "/": "divided by", "^": "to the power of"}
 
 
@@ -119,10 +123,11 @@ class _Parser:
         return worked, self.at
 
     def _verb(self) -> Worked | None:
-        """ "add 3 and 4", "the difference between 9 and 2" (an article-less "sum of" as well)."""
+        """ "add 3 and 4", "the difference between 9 and 2" """
+        start = self.at
         self._take(("the",))
         for phrase, (operator, joints) in _VERBS.items():
-            if not (self._take(phrase) or (phrase[0] == "the" and self._take(phrase[1:]))):
+            if not self._take(phrase):
                 continue
             first = self._sum()
             joint = self._peek()
@@ -131,6 +136,7 @@ class _Parser:
             self.at += 1
             second = self._sum()
             return self._binary(operator, second, first) if joints[joint] else self._binary(operator, first, second)
+        self.at = start
         return None
 
     def _sum(self) -> Worked:
@@ -203,8 +209,11 @@ class _Parser:
         self.computed = True
         if operator == "/" and right.value == 0:
             return Worked(f"{left.said} divided by {right.said}", math.nan)
-        value = _APPLY[operator](left.value, right.value)
-        if abs(value) > LARGEST:
+        try:
+            value = _APPLY[operator](left.value, right.value)
+        except (ZeroDivisionError, OverflowError):  # zero to a negative power; a power too large for a float
+            raise _NoAnswer from None
+        if isinstance(value, complex) or abs(value) > LARGEST:  # a negative number's root: no real answer
             raise _NoAnswer
         return Worked(f"{left.said} {_OPERATOR_WORDS[operator]} {right.said}", value)
 

@@ -162,7 +162,9 @@ def _convert(words: Sequence[str]) -> str | None:
         if word not in ("to", "in", "into"):
             continue
         quantity = _quantity(words[:at])
-        for asked in named(" ".join(words[at + 1 :])) if quantity is not None else ():
+        if quantity is None:
+            continue
+        for asked in named(" ".join(words[at + 1 :])):
             same = quantity.within(asked.kind)
             if same is not None and same.unit != asked:
                 amount = same.amount * same.unit.size / asked.size
@@ -198,12 +200,12 @@ def _plural(amount: float, unit: Unit) -> str:
 
 
 def _quantity(words: Sequence[str]) -> Quantity | None:
-    """ "a"/"an"/"one" B, N B, "half a" B, "a quarter of an" B, "N and a half" B, "a" B "and a half" """
+    """ "a"/"an"/"the" B, N B, "half a" B, "a quarter of an" B, "N and a half" B, "a" B "and a half" """
     words = list(words)
     amount: float | None = None
     if words[:4] in (["a", "quarter", "of", "a"], ["a", "quarter", "of", "an"]):
         amount, words = 0.25, words[4:]
-    elif words[:1] in (["a"], ["an"], ["1"]):
+    elif words[:1] in (["a"], ["an"], ["one"], ["1"], ["the"]):  # "the": "how many days are in the week"
         amount, words = 1.0, words[1:]
     elif words[:2] in (["half", "a"], ["half", "an"]):
         amount, words = 0.5, words[2:]

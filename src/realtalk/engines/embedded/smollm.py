@@ -197,8 +197,8 @@ class SmolLM:
     async def stream(self, request: LLMRequest) -> AsyncIterator[LLMEvent]:
         computed = await self._computed(request)
         if computed is not None:
-            for event in computed:
-                yield event
+            yield computed[0]
+            yield computed[1]
             return
         body = self._body(request)
         schema = body.get("response_format")
