@@ -35,7 +35,8 @@ _SPOKEN_WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
 
 def spoken_words(text: str) -> list[str]:
     """Text as the words a voice says, lower case, every number in digits: symbols read out ("3/4" is "3
-    divided by 4", "-5" is "minus 5"), other punctuation and apostrophes gone, hyphens split, "1,000" and "a thousand" → "1000"."""
+    divided by 4", "-5" is "minus 5"), other punctuation and apostrophes gone, hyphens split, "1,000" and "a
+    thousand" → "1000"."""
     lowered = _DIGIT_COMMA.sub("", text.lower()).replace("'", "").replace("\u2019", "")
     lowered = _NEGATIVE.sub(" minus ", _DIGIT_SLASH.sub(" divided by ", lowered))
     for symbol, word in SPOKEN_SYMBOLS.items():
