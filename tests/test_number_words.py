@@ -24,7 +24,9 @@ def test_a_whole_number_is_said_in_words(value: int, said: str) -> None:
     assert number_in_words(value) == said
 
 
-@pytest.mark.parametrize("value", [0, 7, 19, 20, 99, 100, 101, 999, 1000, 4096, 70_000, 1_234_567, 3_000_000_000])
+@pytest.mark.parametrize(
+    "value", [0, 7, 19, 20, 99, 100, 101, 999, 1000, 4096, 70_000, 1_234_567, 3_000_000_000, 10**12 + 5]
+)
 def test_a_number_said_in_words_reads_back_as_the_same_digits(value: int) -> None:
     assert numbers_as_digits(spoken_words(number_in_words(value))) == [str(value)]
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-_UNIT_NAMES = (
+_UNIT_WORDS = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen"
-)
-UNITS = {name: value for value, name in enumerate(_UNIT_NAMES.split(" "))}
-_TENS_NAMES = "twenty thirty forty fifty sixty seventy eighty ninety"
-TENS = {name: 10 * value for value, name in enumerate(_TENS_NAMES.split(" "), 2)}
-SCALES = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
+).split(" ")
+UNITS = {name: value for value, name in enumerate(_UNIT_WORDS)}
+_TENS_WORDS = "twenty thirty forty fifty sixty seventy eighty ninety".split(" ")
+TENS = {name: 10 * value for value, name in enumerate(_TENS_WORDS, 2)}
+SCALES = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000, "trillion": 1_000_000_000_000}
 # The symbols a voice reads out, as the words it says ("-" only between spaces: elsewhere it joins words)
 SPOKEN_SYMBOLS = {
     " - ": " minus ",
@@ -65,21 +65,20 @@ def decimal_in_words(value: float, places: int) -> str:
     after the point), a whole one without the point."""
     text = f"{abs(value):.{places}f}".rstrip("0").rstrip(".") if places else str(round(abs(value)))
     whole, _, fraction = text.partition(".")
-    sign = "minus " if value < 0 and text.strip("0.") else ""
     said = number_in_words(int(whole))
-    return sign + (said + " point " + " ".join(_UNIT_NAMES.split(" ")[int(d)] for d in fraction) if fraction else said)
+    if fraction:
+        said += " point " + " ".join(_UNIT_WORDS[int(digit)] for digit in fraction)
+    return "minus " + said if value < 0 and text.strip("0.") else said
 
 
 def _below_thousand(value: int) -> str:
     hundreds, rest = divmod(value, 100)
-    words = [f"{_UNIT_NAMES.split(' ')[hundreds]} hundred"] if hundreds else []
-    if rest or not hundreds:
+    words = [f"{_UNIT_WORDS[hundreds]} hundred"] if hundreds else []
+    if rest < 20 and (rest or not hundreds):
+        words.append(_UNIT_WORDS[rest])
+    elif rest >= 20:
         tens, units = divmod(rest, 10)
-        if rest < 20:
-            words.append(_UNIT_NAMES.split(" ")[rest])
-        else:
-            tens_name = _TENS_NAMES.split(" ")[tens - 2]
-            words.append(tens_name + (f"-{_UNIT_NAMES.split(' ')[units]}" if units else ""))
+        words.append(_TENS_WORDS[tens - 2] + (f"-{_UNIT_WORDS[units]}" if units else ""))
     return " ".join(words)
 
 
