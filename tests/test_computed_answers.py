@@ -147,19 +147,12 @@ async def test_a_model_of_the_users_own_answers_itself(tmp_path: Path) -> None:
 
 @pytest.mark.models
 async def test_a_session_speaks_the_computed_answer(embedded: Engines) -> None:
-    harness = SessionHarness(no_vad(modality="text"), embedded)
+    harness = SessionHarness(no_vad(), embedded)
     await harness.start()
-    await harness.send(
-        {
-            "type": "conversation.item.create",
-            "item": {
-                "type": "message",
-                "role": "user",
-                "content": [{"type": "input_text", "text": "What's 7 times 8?"}],
-            },
-        }
-    )
+    await harness.say("What's 7 times 8?")
     await harness.send({"type": "response.create"})
     events_ = await harness.until("response.done")
-    assert only(events_, "response.output_text.done")["text"] == "Seven times eight is fifty-six."
+    transcript = only(events_, harness.name("response.output_audio_transcript.done"))["transcript"]
+    assert transcript == "Seven times eight is fifty-six."
+    assert any(e["type"] == harness.name("response.output_audio.delta") for e in events_)
     assert only(events_, "response.done")["response"]["status"] == "completed"

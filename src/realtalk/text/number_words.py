@@ -9,11 +9,11 @@ import re
 from collections.abc import Sequence
 
 _UNIT_WORDS = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen"
-).split(" ")
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+)  # fmt: skip
 UNITS = {name: value for value, name in enumerate(_UNIT_WORDS)}
-_TENS_WORDS = "twenty thirty forty fifty sixty seventy eighty ninety".split(" ")
+_TENS_WORDS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
 TENS = {name: 10 * value for value, name in enumerate(_TENS_WORDS, 2)}
 SCALES = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000, "trillion": 1_000_000_000_000}
 # The symbols a voice reads out, as the words it says ("-" only between spaces: elsewhere it joins words)
@@ -31,6 +31,12 @@ _DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d{3})")
 _DIGIT_SLASH = re.compile(r"(?<=\d)\s*/\s*(?=\d)")
 _NEGATIVE = re.compile(r"(?<![\w.])-(?=\d)")  # "-5", not the hyphen of "covid-19"
 _SPOKEN_WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
+_DIGITS = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+
+
+def is_number(word: str) -> bool:
+    """Whether a word of `spoken_words` is a number ("12", "3.5"; not "inf", which `float` would take)."""
+    return _DIGITS.fullmatch(word) is not None
 
 
 def spoken_words(text: str) -> list[str]:

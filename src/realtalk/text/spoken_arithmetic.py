@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from realtalk.text.number_words import decimal_in_words, spoken_words
+from realtalk.text.number_words import decimal_in_words, is_number, spoken_words
 
 DECIMALS = 2
 LARGEST = 10**15  # a result beyond this, or a power beyond MAX_EXPONENT, is no answer a voice should read
@@ -198,10 +198,9 @@ class _Parser:
             return Worked("a", 1.0)
         if word in _FRACTIONS and self._peek(1) == "of":  # "half of ten"
             return Worked("", 1.0)
-        try:
-            value = float(word or "")
-        except ValueError:
-            raise _NoAnswer from None
+        if word is None or not is_number(word):
+            raise _NoAnswer
+        value = float(word)
         self.at += 1
         return Worked(_number_said(value), value)
 

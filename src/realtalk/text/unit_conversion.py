@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from realtalk.text.number_words import decimal_in_words, spoken_words
+from realtalk.text.number_words import decimal_in_words, is_number, spoken_words
 
 
 @dataclass(frozen=True)
@@ -209,7 +209,7 @@ def _quantity(words: Sequence[str]) -> Quantity | None:
         amount, words = 1.0, words[1:]
     elif words[:2] in (["half", "a"], ["half", "an"]):
         amount, words = 0.5, words[2:]
-    elif words and _is_number(words[0]):
+    elif words and is_number(words[0]):
         amount, words = float(words[0]), words[1:]
         if words[:3] == ["and", "a", "half"]:
             amount, words = amount + 0.5, words[3:]
@@ -228,11 +228,3 @@ def named(name: str) -> tuple[Unit, ...]:
 
 def _is_plain_noun(words: Sequence[str]) -> bool:
     return len(words) <= 2 and all(w.isalpha() and w not in ("are", "is", "in", "of") for w in words)
-
-
-def _is_number(word: str) -> bool:
-    try:
-        float(word)
-    except ValueError:
-        return False
-    return True

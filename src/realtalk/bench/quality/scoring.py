@@ -18,13 +18,12 @@ city is right, so the accuracy is an upper bound of what a listener would call r
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from jsonschema import Draft7Validator
 
-from realtalk.text.number_words import spoken_words
+from realtalk.text.number_words import is_number, spoken_words
 
 ARTICLES = frozenset({"a", "an", "the"})
 
@@ -37,10 +36,6 @@ def mentions(text: Sequence[str], phrase: Sequence[str]) -> bool:
     """Whether the normalized `phrase` appears in the normalized `text` as consecutive words."""
     size = len(phrase)
     return size > 0 and any(list(text[i : i + size]) == list(phrase) for i in range(len(text) - size + 1))
-
-
-def is_number(word: str) -> bool:
-    return re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", word) is not None
 
 
 def judge(answer: str, accepted: Iterable[str], wrong: Iterable[str] = (), context: str = "") -> bool:
