@@ -241,6 +241,20 @@ def test_an_exchange_the_server_refuses_is_scored_wrong_with_its_error_and_the_r
     assert scripted["failed_exchanges"] == 2 and scripted["items"]["qa"][0]["transcript_clean"] == "Hello."
 
 
+@pytest.mark.live
+def test_exchanges_whose_websocket_is_refused_are_scored_wrong_with_the_refusal_and_the_run_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REALTALK_API_KEY", "sk-realtalk-bench-0123456789")  # the benchmark sends no key
+    runner.run(["scripted"], tmp_path, ToneTTS(), ScriptedSTT(), data=DATASET.limited(1))
+    scripted = json.loads((tmp_path / "quality.json").read_text())["stacks"]["scripted"]
+    refused = "server rejected WebSocket connection: HTTP 401"
+    qa, case = scripted["items"]["qa"][0], scripted["items"]["tool_cases"][0]
+    assert (qa["error"], qa["error_ulaw"], qa["error_noise"], case["error"]) == (refused,) * 4
+    assert scripted["items"]["summaries"][0]["error"] == refused and scripted["failed_exchanges"] == 5
+    assert scripted["scores"]["qa_accuracy"] == 0.0 and scripted["scores"]["tool_selection"] == 0.0
+
+
 @pytest.mark.models
 @pytest.mark.live
 @pytest.mark.timeout(600)  # the embedded server loads and warms up every model first

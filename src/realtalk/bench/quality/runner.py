@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.progress import Progress
+from websockets.exceptions import WebSocketException
 
 from realtalk.audio.formats import Resampler
 from realtalk.bench.modes import SEED
@@ -202,7 +203,7 @@ async def _attempt(exchange: Awaitable[Answer]) -> tuple[Answer, str | None]:
     """The answer, or an empty one and why: a failed item scores as wrong, and the run goes on."""
     try:
         return await exchange, None
-    except (ExchangeError, OSError) as exc:
+    except (ExchangeError, OSError, WebSocketException) as exc:
         return Answer(), str(exc) or type(exc).__name__
 
 
