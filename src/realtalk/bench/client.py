@@ -27,14 +27,20 @@ class Timeline:
     stops: list[tuple[float, int]] = field(default_factory=list)  # (arrival, audio_end_ms)
 
 
-def frames(audio: Samples, chunk_ms: int, fmt: AudioFormat = FORMATS["pcm16"]) -> list[str]:
-    """Pre-encoded append events of `audio` (24 kHz) in the wire format `fmt`, so that sending costs the
-    client almost nothing. Resampled in one piece, so the chunks keep the audio's timing exactly."""
+def payloads(audio: Samples, chunk_ms: int, fmt: AudioFormat) -> list[str]:
+    """`audio` (24 kHz) in the wire format `fmt`, cut into base64 chunks of `chunk_ms`. Resampled in one
+    piece, so the chunks keep the audio's timing exactly."""
     wire = fmt.encode(Resampler(RATE, fmt.sample_rate).process(audio, last=True))
     step = fmt.bytes_for_ms(chunk_ms)
+    return [base64.b64encode(wire[i : i + step]).decode() for i in range(0, len(wire), step)]
+
+
+def frames(audio: Samples, chunk_ms: int, fmt: AudioFormat = FORMATS["pcm16"]) -> list[str]:
+    """Pre-encoded append events of `audio` (24 kHz) in the wire format `fmt`, so that sending costs the
+    client almost nothing."""
     return [
-        json.dumps({"type": "input_audio_buffer.append", "audio": base64.b64encode(wire[i : i + step]).decode()})
-        for i in range(0, len(wire), step)
+        json.dumps({"type": "input_audio_buffer.append", "audio": payload})
+        for payload in payloads(audio, chunk_ms, fmt)
     ]
 
 

@@ -8,14 +8,13 @@ the session is the mode's, given to the server as the phone profile the stream n
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import time
 
 import numpy as np
 from websockets.asyncio.client import connect
 
-from realtalk.audio.formats import FORMATS, Resampler
+from realtalk.audio.formats import FORMATS
 from realtalk.bench import client
 from realtalk.bench.modes import PHONE_PROFILE
 from realtalk.bench.speech import Utterance
@@ -29,22 +28,15 @@ STREAM_SID = "MZbench"
 
 def media(audio: Samples) -> list[str]:
     """Pre-encoded Twilio `media` messages of `audio` (24 kHz), one per 20 ms."""
-    ulaw = FORMATS["g711_ulaw"].encode(Resampler(client.RATE, 8000).process(audio, last=True))
-    step = 8 * CHUNK_MS
     return [
         json.dumps(
             {
                 "event": "media",
                 "streamSid": STREAM_SID,
-                "media": {
-                    "track": "inbound",
-                    "chunk": str(n + 1),
-                    "timestamp": str(n * CHUNK_MS),
-                    "payload": base64.b64encode(ulaw[i : i + step]).decode(),
-                },
+                "media": {"track": "inbound", "chunk": str(n + 1), "timestamp": str(n * CHUNK_MS), "payload": payload},
             }
         )
-        for n, i in enumerate(range(0, len(ulaw), step))
+        for n, payload in enumerate(client.payloads(audio, CHUNK_MS, FORMATS["g711_ulaw"]))
     ]
 
 
