@@ -64,24 +64,24 @@ async def one_turn(base: str, utterance: Utterance) -> tuple[dict[str, float], f
     audio = np.concatenate([client.silence(LEAD_MS), utterance.speech, client.silence(TAIL_MS)])
     messages = media(audio)
     url = base.replace("http://", "ws://") + "/telephony/twilio/stream"
-    first_media: asyncio.Future[float] = asyncio.get_running_loop().create_future()
     async with connect(url, max_size=None, compression=None) as connection:
         await connection.send(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
         await connection.send(start())
 
-        async def listen() -> None:
+        async def first_media() -> float | None:
+            """When the first answer audio arrived; None if the stream ended without any."""
             async for message in connection:
                 if '"event":"media"' in str(message):
-                    first_media.set_result(time.perf_counter())
-                    return
+                    return time.perf_counter()
+            return None
 
-        listener = asyncio.create_task(listen())
+        listener = asyncio.create_task(first_media())
         timeline = client.Timeline()
         try:
             await client.stream(connection, messages, CHUNK_MS, timeline, until=listener)
-            await asyncio.wait_for(listener, 60)
+            heard = await asyncio.wait_for(listener, 60)
         finally:
             listener.cancel()
     end_of_speech = timeline.started + (LEAD_MS / 1000 + utterance.seconds)
-    seen = {"first_audio": (first_media.result() - end_of_speech) * 1000} if first_media.done() else {}
+    seen = {"first_audio": (heard - end_of_speech) * 1000} if heard is not None else {}
     return seen, end_of_speech
