@@ -155,7 +155,7 @@ def measure(mode: Mode, utterances: list[Utterance], advance: Callable[[], objec
 async def _turn(mode: Mode, base: str, url: str, utterance: Utterance) -> tuple[dict[str, float], float]:
     """One spoken turn over the mode's transport; a WebRTC call's `first_audio` is the answer heard on its track."""
     if mode.transport == "phone":
-        return await phone.one_turn(base, utterance)
+        return await phone.one_turn(base, utterance, LEAD_MS, TAIL_MS)
     if mode.transport == "webrtc":
         on_channel = {stage: event for stage, event in STAGES.items() if stage != "first_audio"}
         return await webrtc.one_turn(base, utterance.speech, LEAD_MS, mode.session(), on_channel)

@@ -20,9 +20,7 @@ from realtalk.bench.modes import PHONE_PROFILE
 from realtalk.bench.speech import Utterance
 from realtalk.engines.base import Samples
 
-CHUNK_MS = 20
-LEAD_MS = 500
-TAIL_MS = 15_000
+CHUNK_MS = 20  # Twilio's frame
 STREAM_SID = "MZbench"
 
 
@@ -58,10 +56,11 @@ def start() -> str:
     )
 
 
-async def one_turn(base: str, utterance: Utterance) -> tuple[dict[str, float], float]:
+async def one_turn(base: str, utterance: Utterance, lead_ms: int, tail_ms: int) -> tuple[dict[str, float], float]:
     """Milliseconds from the end of speech to the first answer audio on the line (`first_audio`; absent if
-    none came), and when speech ended (perf_counter seconds)."""
-    audio = np.concatenate([client.silence(LEAD_MS), utterance.speech, client.silence(TAIL_MS)])
+    none came), and when speech ended (perf_counter seconds). The question has the latency benchmark's
+    silences around it: `lead_ms` before, at most `tail_ms` after."""
+    audio = np.concatenate([client.silence(lead_ms), utterance.speech, client.silence(tail_ms)])
     messages = media(audio)
     url = base.replace("http://", "ws://") + "/telephony/twilio/stream"
     async with connect(url, max_size=None, compression=None) as connection:
@@ -82,6 +81,6 @@ async def one_turn(base: str, utterance: Utterance) -> tuple[dict[str, float], f
             heard = await asyncio.wait_for(listener, 60)
         finally:
             listener.cancel()
-    end_of_speech = timeline.started + (LEAD_MS / 1000 + utterance.seconds)
+    end_of_speech = timeline.started + (lead_ms / 1000 + utterance.seconds)
     seen = {"first_audio": (heard - end_of_speech) * 1000} if heard is not None else {}
     return seen, end_of_speech
