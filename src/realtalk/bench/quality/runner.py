@@ -23,7 +23,7 @@ from websockets.exceptions import WebSocketException
 from realtalk.audio.formats import Resampler
 from realtalk.bench.modes import SEED
 from realtalk.bench.quality import conversation, scoring
-from realtalk.bench.quality.conditions import CLEAN, CONDITIONS, Condition
+from realtalk.bench.quality.conditions import CLEAN, CONDITIONS, NOISE, Condition
 from realtalk.bench.quality.conversation import Answer, ExchangeError
 from realtalk.bench.quality.dataset import Dataset, Question, Summary, ToolCase, load
 from realtalk.bench.report import Report, Table, plot_grouped_bars
@@ -73,7 +73,7 @@ def run(
             "dataset_version": chosen.version,
             "seed": SEED,
             "max_output_tokens": MAX_OUTPUT_TOKENS,
-            "noise_snr_db": next(c.snr_db for c in CONDITIONS if c.snr_db is not None),
+            "noise_snr_db": NOISE.snr_db,
             "items": {
                 "qa": len(chosen.questions),
                 "tool_cases": len(chosen.tool_cases),
