@@ -14,7 +14,6 @@ import httpx
 import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
-from websockets.exceptions import InvalidStatus
 
 from realtalk.config import Settings
 from realtalk.engines.base import ChatMessage, LLMEvent, LLMRequest, TextDelta
@@ -34,6 +33,7 @@ from tests.harness import scripted_engines
 from tests.live import LiveServer
 from tests.rtc_client import RtcClient
 from tests.signals import silence, tone
+from tests.test_auth import refused
 from tests.test_webrtc_calls import connect
 from tests.test_websocket import wait_until
 from tests.wsclient import RealtimeClient
@@ -101,8 +101,13 @@ async def spoken_turn(server: LiveServer) -> None:
     await client.until("session.updated")
     await speak(client)
     await client.until("response.done")
+    await finish(server, client)
+
+
+async def finish(server: LiveServer, client: RealtimeClient) -> None:
+    """Close the session and wait until the server has too (its metrics are final then, its trace ended)."""
     await client.close()
-    await wait_until(lambda: server.call(lambda: len(server.app.state.sessions)) == 0)
+    assert await wait_until(lambda: server.call(lambda: len(server.app.state.sessions)) == 0)
 
 
 async def test_a_spoken_turn_is_counted_exactly(server: LiveServer) -> None:
@@ -149,22 +154,14 @@ async def test_no_label_names_a_session_an_item_or_a_key(server: LiveServer) -> 
     assert not re.findall(r"[a-z]+_[A-Za-z0-9]{21}\b", text)  # no id of any kind (item_…, resp_…, rtc_…)
 
 
-async def refused(server: LiveServer, **kwargs: object) -> int:
-    with pytest.raises(InvalidStatus) as raised:
-        await RealtimeClient.open(server.ws_url, ga=True, **kwargs)  # type: ignore[arg-type]
-    return raised.value.response.status_code
-
-
 async def test_refused_sessions_are_counted_by_transport_and_reason(server: LiveServer) -> None:
-    assert await refused(server) == 401
-    assert await refused(server, headers=bearer("sk-wrong")) == 401
+    assert await refused(server.ws_url, ga=True) == 401
+    assert await refused(server.ws_url, ga=True, headers=bearer("sk-wrong")) == 401
     held = await RealtimeClient.open(server.ws_url, headers=bearer(), ga=True)
     await held.until("session.created")
-    assert await refused(server, headers=bearer()) == 429  # one session per key
+    assert await refused(server.ws_url, ga=True, headers=bearer()) == 429  # one session per key
     await held.close()
-    with pytest.raises(InvalidStatus) as bad_intent:
-        await RealtimeClient.open(server.ws_url + "?intent=bogus", headers=bearer(), ga=True)
-    assert bad_intent.value.response.status_code == 400
+    assert await refused(server.ws_url + "?intent=bogus", ga=True, headers=bearer()) == 400
     offer = await post(server, "/v1/realtime/calls", content=b"v=0")
     assert offer.status_code == 400  # not application/sdp
     samples = await scrape(server)
@@ -195,7 +192,7 @@ async def test_a_full_server_counts_a_capacity_refusal() -> None:
     with LiveServer(create_app(Settings(engines="scripted", max_connections=1))) as full:
         held = await RealtimeClient.open(full.ws_url, ga=True)
         await held.until("session.created")
-        assert await refused(full) == 503
+        assert await refused(full.ws_url, ga=True) == 503
         await held.close()
         assert (
             value(await scrape(full), "realtalk_sessions_refused_total", transport="websocket", reason="capacity") == 1
@@ -206,7 +203,7 @@ async def test_secrets_minted_and_rejected_are_counted(server: LiveServer) -> No
     for _ in range(2):
         minted = await post(server, "/v1/realtime/client_secrets", json={})
         assert minted.status_code == 200
-    assert await refused(server, headers=bearer("ek_not_a_secret_we_made")) == 401
+    assert await refused(server.ws_url, ga=True, headers=bearer("ek_not_a_secret_we_made")) == 401
     samples = await scrape(server)
     assert value(samples, "realtalk_secrets_minted_total") == 2
     assert value(samples, "realtalk_secrets_rejected_total", reason="unknown_or_expired") == 1

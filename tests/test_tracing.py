@@ -15,8 +15,7 @@ from realtalk.observability.app_observability import AppObservability
 from realtalk.observability.tracing import otlp_endpoint, traces_url
 from realtalk.server.app import create_app
 from tests.live import LiveServer
-from tests.test_metrics import speak
-from tests.test_websocket import wait_until
+from tests.test_metrics import finish, speak
 from tests.wsclient import RealtimeClient
 
 pytestmark = pytest.mark.live
@@ -54,17 +53,10 @@ async def text_response(client: RealtimeClient) -> dict[str, Any]:
     return (await client.until("response.done"))[-1]
 
 
-async def finish(server: LiveServer, client: RealtimeClient) -> None:
-    """Close the session and wait until the server has (its trace ends then)."""
-    await client.close()
-    await wait_until(lambda: server.call(lambda: len(server.app.state.sessions)) == 0)
-
-
 def tree(spans: tuple[ReadableSpan, ...]) -> list[tuple[str, str | None]]:
-    """Each span's name and its parent's name, in start order."""
+    """Each span's name and its parent's name, sorted: the tree's shape, whatever order the spans started in."""
     by_id = {span.context.span_id: span for span in spans}
-    ordered = sorted(spans, key=lambda span: (span.start_time or 0, span.name))
-    return [(span.name, by_id[span.parent.span_id].name if span.parent is not None else None) for span in ordered]
+    return sorted((span.name, by_id[span.parent.span_id].name if span.parent is not None else None) for span in spans)
 
 
 def named(spans: tuple[ReadableSpan, ...], name: str) -> list[ReadableSpan]:
@@ -81,7 +73,7 @@ async def test_a_spoken_turn_and_a_text_response_make_one_trace_of_this_shape(
     typed = await text_response(client)
     await finish(server, client)
     finished = spans.get_finished_spans()
-    assert sorted(tree(finished)) == sorted(
+    assert tree(finished) == sorted(
         [
             ("realtime.session", None),
             ("realtime.turn", "realtime.session"),
@@ -155,7 +147,7 @@ async def test_tracing_enabled_mid_session_traces_from_then_on(server: LiveServe
     traced = await text_response(client)
     await finish(server, client)
     finished = spans.get_finished_spans()
-    assert sorted(tree(finished)) == sorted(
+    assert tree(finished) == sorted(
         [
             ("realtime.session", None),
             ("realtime.response", "realtime.session"),

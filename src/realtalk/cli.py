@@ -299,18 +299,10 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class _DenialNoiseFilter(logging.Filter):
-    """uvicorn's sans-I/O WebSocket protocol logs this after a refusal we completed with an HTTP response."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.getMessage() != "ASGI callable returned without completing handshake."
-
-
 def serve(settings: Settings) -> None:
     from realtalk.logs import configure_logging
 
     configure_logging(settings.log_level, settings.log_format, settings.api_key)
-    logging.getLogger("uvicorn.error").addFilter(_DenialNoiseFilter())
     warn_if_open(settings)
     if settings.workers == 1:
         serve_in_this_process(settings)

@@ -24,6 +24,7 @@ CALL_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("call_id", 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 LogFormat = Literal["text", "json"]
+DENIAL_NOISE = "ASGI callable returned without completing handshake."
 
 
 class LogContext(logging.Filter):
@@ -54,12 +55,24 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(line).decode()
 
 
+class _DenialNoiseFilter(logging.Filter):
+    """Drops the line uvicorn's sans-I/O WebSocket protocol logs after a refusal the app completed with an
+    HTTP response: every refused WebSocket would otherwise log it, as if the refusal were a fault."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != DENIAL_NOISE
+
+
 class _ServerLog(logging.StreamHandler):  # type: ignore[type-arg]
     """The handler `configure_logging` installs (and replaces, if called again)."""
 
 
+_DENIAL_NOISE_FILTER = _DenialNoiseFilter()
+
+
 def configure_logging(level: str, log_format: LogFormat, keys: Iterable[str] = ()) -> None:
-    """One handler on the root logger, for realtalk's lines and uvicorn's alike (uvicorn is told to add none)."""
+    """One handler on the root logger, for realtalk's lines and uvicorn's alike (uvicorn is told to add none).
+    `realtalk serve` calls it, and so does each worker of `--workers N`: whatever it sets holds in both."""
     handler = _ServerLog(sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
     handler.addFilter(LogContext())
@@ -72,4 +85,5 @@ def configure_logging(level: str, log_format: LogFormat, keys: Iterable[str] = (
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()
         uvicorn_logger.propagate = True
+    logging.getLogger("uvicorn.error").addFilter(_DENIAL_NOISE_FILTER)  # once: a logger keeps one of each filter
     redact_server_logs(keys, [handler])

@@ -67,8 +67,10 @@ class AppObservability:
             return
         app.add_middleware(SessionRefusals, metrics=metrics)
 
+        # a plain function, which FastAPI runs in its threadpool: with --workers N an exposition reads and
+        # merges every worker's files, work the event loop should not wait on
         @app.get("/metrics", include_in_schema=False)
-        async def prometheus_metrics() -> Response:
+        def prometheus_metrics() -> Response:
             body, media_type = metrics.exposition()
             return Response(body, media_type=media_type)
 

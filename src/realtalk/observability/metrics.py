@@ -136,10 +136,6 @@ class Metrics:
     def refused(self, transport: str, reason: str) -> None:
         self.sessions_refused.labels(clamp(transport, TRANSPORTS), clamp(reason, REFUSAL_REASONS)).inc()
 
-    def engine_failed(self, engine: str, backend: str, kind: str) -> None:
-        labels = engine_labels(engine, backend)
-        self.engine_errors.labels(*labels, clamp(kind, ENGINE_ERROR_KINDS)).inc()
-
 
 def engine_labels(engine: str, backend: str) -> tuple[str, str]:
     """An engine's kind and backend name (one the registry knows, else `other`)."""

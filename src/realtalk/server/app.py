@@ -67,7 +67,9 @@ def create_app(
     engines_warm: bool = False,
 ) -> FastAPI:
     """The app; `tracer_provider` receives the sessions' traces (default: the OTLP endpoint's, if one is set);
-    `engines_warm` says the engines have run once already (`/readyz` waits for it)."""
+    `engines_warm` says whoever built the app ran the engines once already (`realtalk serve` and each
+    worker warm them before listening). It is fixed for the app's life: `/readyz` reports it, never waits
+    for it, so an app built without it is never ready."""
     clock = clock or SystemClock()
     observability = AppObservability.create(settings, tracer_provider)
     engines = observability.engines(engines or build_engines(settings.engine_choice()))

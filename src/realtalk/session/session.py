@@ -138,17 +138,20 @@ class RealtimeSession:
         self._expiry = asyncio.create_task(self._expire_after(self.limits.max_session_seconds))
 
     async def close(self) -> None:
-        """Stop every task of this session without emitting anything (the client is gone)."""
-        if self._expiry is not None:
-            self._expiry.cancel()
-            await asyncio.gather(self._expiry, return_exceptions=True)
-            self._expiry = None  # its CancelledError holds the frame that awaited it, and so this session
-        await self._speculator.drop()
-        await self.responder.close()
-        await self.input.close()
-        if self._observer is not None:
-            self._observer.closed()
-            self._observer = None
+        """Stop every task of this session without emitting anything (the client is gone). The observer is
+        told even if stopping raises or is cancelled: else the active gauges stay up and the trace never ends."""
+        try:
+            if self._expiry is not None:
+                self._expiry.cancel()
+                await asyncio.gather(self._expiry, return_exceptions=True)
+                self._expiry = None  # its CancelledError holds the frame that awaited it, and so this session
+            await self._speculator.drop()
+            await self.responder.close()
+            await self.input.close()
+        finally:
+            if self._observer is not None:
+                self._observer.closed()
+                self._observer = None
 
     def pending_tasks(self) -> int:
         """Tasks still running for this session (responses, transcriptions, judging, speculation); 0 after `close`."""

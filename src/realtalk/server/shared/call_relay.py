@@ -283,7 +283,6 @@ class RemoteSideband:
         self._first = first
         self._inbox = inbox
         self._close: tuple[int, str] = (1000, "")
-        self._closed_by_holder = False
 
     async def serve(self, websocket: WebSocket, subprotocol: str | None) -> None:
         """Accept the socket and relay until the client, the call or the holder ends; leave no task behind."""
@@ -303,8 +302,9 @@ class RemoteSideband:
                 task.cancel()
             await asyncio.gather(up, down, alive, return_exceptions=True)
             self._routes.close_link(self._link)
-            if not self._closed_by_holder:  # the client (or its worker's Redis) left first: the holder lets go
-                await self._leave()
+            # the holder lets go; if it closed the link itself (not this worker's synthetic close of an
+            # inbox that overflowed), the leave matches no link of its own and it ignores it
+            await self._leave()
             with contextlib.suppress(Exception):
                 await websocket.close(*self._close)
 
@@ -335,7 +335,6 @@ class RemoteSideband:
         while message["op"] == "send":
             await websocket.send_text(message["text"])
             message = await self._inbox.get()
-        self._closed_by_holder = True
         self._close = (int(message.get("code", 1000)), str(message.get("reason", "")))
 
     async def _ping(self) -> None:
