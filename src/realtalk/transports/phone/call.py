@@ -6,9 +6,9 @@
             ── dtmf ─▶ `input_audio_buffer.dtmf_event_received`, to the sideband
 
 The carrier's `start` has been read before the call exists (it names the profile); the call then lives
-until the carrier stops the stream or its socket goes away, a hangup, or the session's expiry, and
-frees everything as every call does (`LiveCall`). A message the bridge cannot use is logged and
-ignored: one bad message never ends a call.
+until the carrier stops the stream, its socket goes away or it stops reading (`OUTBOX_MESSAGES`), a
+hangup, or the session's expiry, and frees everything as every call does (`LiveCall`). A message the
+bridge cannot use is logged and ignored: one bad message never ends a call.
 """
 
 from __future__ import annotations
@@ -44,6 +44,10 @@ from realtalk.transports.phone.player import ULAW, PhonePlayer
 
 log = logging.getLogger(__name__)
 LOGGED_BAD_MESSAGES = 10  # per call; a carrier (or an impostor) sending garbage cannot flood the log
+# Messages for the carrier not yet written to its socket: a media and a mark per 100 ms of answer, so
+# ~13 minutes of audio. A carrier that takes nothing while keeping its socket open fills it, and its
+# call ends rather than growing the queue for the whole session.
+OUTBOX_MESSAGES = 16384
 
 
 class _IntoSession:
@@ -75,8 +79,8 @@ class PhoneCall(LiveCall[PhonePlayer]):
         start: StreamStart,
         clock: Callable[[], float],
     ) -> None:
-        self._outbox: asyncio.Queue[str] = asyncio.Queue()
-        line = Line(carrier, start.stream_id, lambda message: self._outbox.put_nowait(dumps(message)))
+        self._outbox: asyncio.Queue[str] = asyncio.Queue(OUTBOX_MESSAGES)
+        line = Line(carrier, start.stream_id, self._send_line)
         super().__init__(call_id, session, lambda emit, announce: PhonePlayer(emit, announce, line, clock))
         self.carrier = carrier
         self._websocket = websocket
@@ -132,6 +136,13 @@ class PhoneCall(LiveCall[PhonePlayer]):
         if self._bad_messages <= LOGGED_BAD_MESSAGES:
             more = " (no more are logged for this call)" if self._bad_messages == LOGGED_BAD_MESSAGES else ""
             log.warning("call %s: ignored a %s message: %s%s", self.id, self.carrier.name, why, more)
+
+    def _send_line(self, message: dict[str, Any]) -> None:
+        """To the carrier, through the writer; one that stopped reading (its socket still open) ends the call."""
+        try:
+            self._outbox.put_nowait(dumps(message))
+        except asyncio.QueueFull:
+            self.end("the carrier stopped reading")
 
     async def _write(self) -> None:
         while True:
