@@ -20,6 +20,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import orjson
+from starlette.types import Message
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from realtalk.audio.formats import FORMATS, Resampler
@@ -112,7 +113,7 @@ class PhoneCall(LiveCall[PhonePlayer]):
                 self.end("the carrier's stream closed")
                 return
             try:
-                inbound = self.carrier.parse(_json(message.get("text") or message.get("bytes") or b""))
+                inbound = self.carrier.parse(_json(message))
             except BadMessage as exc:
                 self._ignore(str(exc))
                 continue
@@ -161,16 +162,17 @@ async def read_start(websocket: WebSocket, carrier: Carrier) -> StreamStart:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
             raise WebSocketDisconnect(message.get("code", 1000))
-        inbound = carrier.parse(_json(message.get("text") or message.get("bytes") or b""))
+        inbound = carrier.parse(_json(message))
         if isinstance(inbound, StreamStart):
             return inbound
         if inbound is not None:
             raise BadMessage(f"{type(inbound).__name__} before 'start'")
 
 
-def _json(frame: str | bytes) -> dict[str, Any]:
+def _json(message: Message) -> dict[str, Any]:
+    """The JSON object a text or binary WebSocket message carries; `BadMessage` if it carries none."""
     try:
-        data = orjson.loads(frame)
+        data = orjson.loads(message.get("text") or message.get("bytes") or b"")
     except orjson.JSONDecodeError as exc:
         raise BadMessage(f"not JSON: {exc}") from None
     if not isinstance(data, dict):
