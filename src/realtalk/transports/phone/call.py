@@ -23,7 +23,7 @@ import orjson
 from starlette.types import Message
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from realtalk.audio.formats import FORMATS, Resampler
+from realtalk.audio.formats import FORMATS, AudioEncoder
 from realtalk.protocol import events as ev
 from realtalk.protocol.wire import dumps
 from realtalk.session.session import RealtimeSession
@@ -53,21 +53,17 @@ OUTBOX_MESSAGES = 16384
 
 class _IntoSession:
     """The caller's μ-law in the session's input format: as it is for `g711_ulaw` (bit-exact), else decoded
-    and resampled (a sideband may change the format with `session.update`)."""
+    and encoded anew, resampled from 8 kHz (a sideband may change the format with `session.update`)."""
 
     def __init__(self) -> None:
-        self._format: str | None = None
-        self._resampler: Resampler | None = None
+        self._encoder: AudioEncoder | None = None
 
     def convert(self, ulaw: bytes, format_name: str) -> bytes:
         if format_name == "g711_ulaw":
             return ulaw
-        fmt = FORMATS[format_name]
-        if format_name != self._format:
-            self._format = format_name
-            self._resampler = Resampler(SAMPLE_RATE, fmt.sample_rate) if fmt.sample_rate != SAMPLE_RATE else None
-        samples = ULAW.decode(ulaw)
-        return fmt.encode(self._resampler.process(samples) if self._resampler is not None else samples)
+        if self._encoder is None or self._encoder.format.name != format_name:
+            self._encoder = AudioEncoder(SAMPLE_RATE, FORMATS[format_name])
+        return self._encoder.encode(ULAW.decode(ulaw))
 
 
 class PhoneCall(LiveCall[PhonePlayer]):
