@@ -33,7 +33,13 @@ from realtalk.protocol.ga import GADialect
 from realtalk.protocol.ga import rest as ga_rest
 from realtalk.protocol.wire import Dialect
 from realtalk.server.auth import Authenticator, AuthError, bearer_token
-from realtalk.server.errors import NotFound, SharedStateUnavailable, error_response, protocol_error_response
+from realtalk.server.errors import (
+    NotFound,
+    ServerBusy,
+    SharedStateUnavailable,
+    error_response,
+    protocol_error_response,
+)
 from realtalk.server.session_defaults import initial_config, session_defaults
 from realtalk.server.sessions import SessionFactory, SessionRegistry
 from realtalk.server.shared.call_relay import RedisCallRoutes, RemoteCall, RemoteSideband
@@ -154,9 +160,7 @@ def add_call_routes(
     async def open_call(config: SessionConfig, offer: Offer, token: str | None, dialect: Dialect) -> Response:
         """Answer the offer with a new call on a new session; 201, the SDP answer and the call's URL."""
         if sessions.full():
-            return error_response(
-                503, "The server is at its session capacity; try again later.", type="server_error", code="server_busy"
-            )
+            raise ServerBusy()
         owner = (await auth.for_session(token)).key_id  # the key the call counts against (checked already)
         await rate.charge(owner)
         session = new_session(config, "webrtc", dialect.name)
