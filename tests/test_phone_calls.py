@@ -30,6 +30,7 @@ from tests.harness import scripted_engines
 from tests.live import LiveServer
 from tests.phone_client import CALL_SID, STREAM_SID, Notices, TwilioCaller, ulaw
 from tests.signals import tone
+from tests.test_webrtc_calls import until_no_calls
 
 pytestmark = pytest.mark.live
 KEY = "sk-phone-test"
@@ -46,16 +47,20 @@ PROFILES = {
 }
 
 
+def _profiles(tmp_path: Path) -> Path:
+    path = tmp_path / "profiles.json"
+    path.write_text(json.dumps(PROFILES))
+    return path
+
+
 @pytest.fixture
 def server(notices: Notices, tmp_path: Path) -> Iterator[LiveServer]:
-    profiles = tmp_path / "profiles.json"
-    profiles.write_text(json.dumps(PROFILES))
     llm = ScriptedLLM([ScriptedTurn(SHORT), *[ScriptedTurn(LONG)] * 8])
     settings = Settings(
         api_key=[KEY],
         speculate=False,
         twilio_auth_token=TOKEN,
-        phone_profiles=profiles,
+        phone_profiles=_profiles(tmp_path),
         call_webhook=f"{notices.server.http_url}/calls",
         telnyx_stream_token="telnyx-token",
     )
@@ -95,15 +100,6 @@ async def next_event(
                 return dict(event)
 
     return await asyncio.wait_for(find(), within)
-
-
-async def until_no_calls(http: httpx.AsyncClient, seconds: float = 10.0) -> dict[str, Any]:
-    for _ in range(int(seconds * 20)):
-        state = (await http.get("/healthz")).json()
-        if not state["calls"]:
-            return dict(state)
-        await asyncio.sleep(0.05)
-    return dict((await http.get("/healthz")).json())
 
 
 # --- the voice webhook -----------------------------------------------------------------------------------
@@ -172,12 +168,6 @@ async def test_without_a_token_phone_requests_are_refused_unless_allowed_for_tes
                 await phone.silence(100)
                 assert (await http.get("/healthz")).json()["calls"] == 1
     assert allowed.status_code == 200
-
-
-def _profiles(tmp_path: Path) -> Path:
-    path = tmp_path / "profiles.json"
-    path.write_text(json.dumps(PROFILES))
-    return path
 
 
 # --- the stream's upgrade --------------------------------------------------------------------------------
