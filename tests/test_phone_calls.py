@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 import time
 import urllib.parse
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import orjson
@@ -30,6 +31,7 @@ from tests.harness import scripted_engines
 from tests.live import LiveServer
 from tests.phone_client import CALL_SID, STREAM_SID, Notices, TwilioCaller, ulaw
 from tests.signals import tone
+from tests.test_webrtc_calls import until_no_calls
 
 pytestmark = pytest.mark.live
 KEY = "sk-phone-test"
@@ -46,16 +48,20 @@ PROFILES = {
 }
 
 
+def _profiles(tmp_path: Path) -> Path:
+    path = tmp_path / "profiles.json"
+    path.write_text(json.dumps(PROFILES))
+    return path
+
+
 @pytest.fixture
 def server(notices: Notices, tmp_path: Path) -> Iterator[LiveServer]:
-    profiles = tmp_path / "profiles.json"
-    profiles.write_text(json.dumps(PROFILES))
     llm = ScriptedLLM([ScriptedTurn(SHORT), *[ScriptedTurn(LONG)] * 8])
     settings = Settings(
         api_key=[KEY],
         speculate=False,
         twilio_auth_token=TOKEN,
-        phone_profiles=profiles,
+        phone_profiles=_profiles(tmp_path),
         call_webhook=f"{notices.server.http_url}/calls",
         telnyx_stream_token="telnyx-token",
     )
@@ -83,6 +89,21 @@ async def sideband(server: LiveServer, call_id: str) -> Any:
     )
 
 
+class Answered(NamedTuple):
+    phone: TwilioCaller
+    app: Any  # the application's sideband
+    created: dict[str, Any]  # its `session.created`
+
+
+@contextlib.asynccontextmanager
+async def answered(server: LiveServer, notices: Notices, **parameters: str) -> AsyncIterator[Answered]:
+    """A call from `caller(server, **parameters)` with the application's sideband on it, as the webhook says."""
+    async with caller(server, **parameters) as phone:
+        call_id = (await notices.next())["data"]["call_id"]
+        async with await sideband(server, call_id) as app:
+            yield Answered(phone, app, await next_event(app, "session.created"))
+
+
 async def next_event(
     socket: Any, kind: str, seen: list[dict[str, Any]] | None = None, within: float = 10.0
 ) -> dict[str, Any]:
@@ -95,15 +116,6 @@ async def next_event(
                 return dict(event)
 
     return await asyncio.wait_for(find(), within)
-
-
-async def until_no_calls(http: httpx.AsyncClient, seconds: float = 10.0) -> dict[str, Any]:
-    for _ in range(int(seconds * 20)):
-        state = (await http.get("/healthz")).json()
-        if not state["calls"]:
-            return dict(state)
-        await asyncio.sleep(0.05)
-    return dict((await http.get("/healthz")).json())
 
 
 # --- the voice webhook -----------------------------------------------------------------------------------
@@ -174,12 +186,6 @@ async def test_without_a_token_phone_requests_are_refused_unless_allowed_for_tes
     assert allowed.status_code == 200
 
 
-def _profiles(tmp_path: Path) -> Path:
-    path = tmp_path / "profiles.json"
-    path.write_text(json.dumps(PROFILES))
-    return path
-
-
 # --- the stream's upgrade --------------------------------------------------------------------------------
 
 
@@ -216,18 +222,15 @@ async def test_a_signed_stream_opens_a_call_and_the_application_is_told(
 async def test_the_callers_words_are_heard_and_the_answer_comes_back_as_marked_media(
     server: LiveServer, notices: Notices
 ) -> None:
-    async with caller(server) as phone:
-        call_id = (await notices.next())["data"]["call_id"]
-        async with await sideband(server, call_id) as app:
-            created = await next_event(app, "session.created")
-            await app.send(
-                '{"type":"session.update","session":{"type":"realtime","audio":{"input":{"transcription":{"model":"whisper-1"}}}}}'
-            )
-            seen: list[dict[str, Any]] = []
-            await phone.say(ulaw(tone(800)))
-            await phone.silence(1000)
-            done = await next_event(app, "response.done", seen)
-            stopped = await next_event(app, "output_audio_buffer.stopped", seen)
+    async with answered(server, notices) as (phone, app, created):
+        await app.send(
+            '{"type":"session.update","session":{"type":"realtime","audio":{"input":{"transcription":{"model":"whisper-1"}}}}}'
+        )
+        seen: list[dict[str, Any]] = []
+        await phone.say(ulaw(tone(800)))
+        await phone.silence(1000)
+        done = await next_event(app, "response.done", seen)
+        stopped = await next_event(app, "output_audio_buffer.stopped", seen)
     formats = created["session"]["audio"]
     assert formats["input"]["format"] == {"type": "audio/pcmu"} and formats["output"]["format"] == {
         "type": "audio/pcmu"
@@ -260,37 +263,29 @@ async def test_a_call_whose_session_turns_to_pcm16_is_still_heard_and_answered_i
 ) -> None:
     pcm16 = {"type": "audio/pcm", "rate": 24000}
     update = {"type": "realtime", "audio": {"input": {"format": pcm16}, "output": {"format": pcm16}}}
-    async with caller(server) as phone:
-        call_id = (await notices.next())["data"]["call_id"]
-        async with await sideband(server, call_id) as app:
-            await next_event(app, "session.created")
-            await app.send(orjson.dumps({"type": "session.update", "session": update}).decode())
-            await next_event(app, "session.updated")
-            await phone.say(ulaw(tone(800)))
-            await phone.silence(1000)
-            committed = await next_event(app, "input_audio_buffer.committed")
-            await next_event(app, "output_audio_buffer.stopped")
-            await app.send(
-                orjson.dumps({"type": "conversation.item.retrieve", "item_id": committed["item_id"]}).decode()
-            )
-            retrieved = await next_event(app, "conversation.item.retrieved")
+    async with answered(server, notices) as (phone, app, _):
+        await app.send(orjson.dumps({"type": "session.update", "session": update}).decode())
+        await next_event(app, "session.updated")
+        await phone.say(ulaw(tone(800)))
+        await phone.silence(1000)
+        committed = await next_event(app, "input_audio_buffer.committed")
+        await next_event(app, "output_audio_buffer.stopped")
+        await app.send(orjson.dumps({"type": "conversation.item.retrieve", "item_id": committed["item_id"]}).decode())
+        retrieved = await next_event(app, "conversation.item.retrieved")
     kept = base64.b64decode(retrieved["item"]["content"][0]["audio"])
     assert len(kept) % 48 == 0 and len(kept) >= 800 * 48  # pcm16 at 24 kHz: 48 bytes a millisecond
     assert sum(len(base64.b64decode(m["media"]["payload"])) for m in phone.events("media")) == 240 * 8
 
 
 async def test_the_answer_is_played_out_in_real_time_before_it_stops(server: LiveServer, notices: Notices) -> None:
-    async with caller(server):
-        call_id = (await notices.next())["data"]["call_id"]
-        async with await sideband(server, call_id) as app:
-            await next_event(app, "session.created")
-            await app.send('{"type":"response.create"}')
-            await next_event(app, "output_audio_buffer.stopped")  # SHORT
-            await app.send('{"type":"response.create"}')
-            await next_event(app, "output_audio_buffer.started")
-            started = asyncio.get_running_loop().time()
-            await next_event(app, "output_audio_buffer.stopped", within=15)
-            played = asyncio.get_running_loop().time() - started
+    async with answered(server, notices) as (_, app, _):
+        await app.send('{"type":"response.create"}')
+        await next_event(app, "output_audio_buffer.stopped")  # SHORT
+        await app.send('{"type":"response.create"}')
+        await next_event(app, "output_audio_buffer.started")
+        started = asyncio.get_running_loop().time()
+        await next_event(app, "output_audio_buffer.stopped", within=15)
+        played = asyncio.get_running_loop().time() - started
     assert 4.0 < played < 6.5, played  # LONG: ~4.6 s, stopped once its last mark came back
 
 
@@ -305,19 +300,16 @@ async def start_the_long_answer(app: Any) -> dict[str, Any]:
 async def test_barge_in_clears_the_line_at_once_and_truncates_the_answer_to_what_was_played(
     server: LiveServer, notices: Notices
 ) -> None:
-    async with caller(server) as phone:
-        call_id = (await notices.next())["data"]["call_id"]
-        async with await sideband(server, call_id) as app:
-            await next_event(app, "session.created")
-            await start_the_long_answer(app)
-            await asyncio.sleep(1.0)
-            heard_before = len(phone.played)
-            seen: list[dict[str, Any]] = []
-            speaking = asyncio.create_task(phone.say(ulaw(tone(600))))
-            started = await next_event(app, "input_audio_buffer.speech_started", seen)
-            started_at = asyncio.get_running_loop().time()
-            truncated = await next_event(app, "conversation.item.truncated", seen)
-            await speaking
+    async with answered(server, notices) as (phone, app, _):
+        await start_the_long_answer(app)
+        await asyncio.sleep(1.0)
+        heard_before = len(phone.played)
+        seen: list[dict[str, Any]] = []
+        speaking = asyncio.create_task(phone.say(ulaw(tone(600))))
+        started = await next_event(app, "input_audio_buffer.speech_started", seen)
+        started_at = asyncio.get_running_loop().time()
+        truncated = await next_event(app, "conversation.item.truncated", seen)
+        await speaking
     types = [event["type"] for event in seen]
     assert types.index("input_audio_buffer.speech_started") < types.index("output_audio_buffer.cleared")
     assert types.index("output_audio_buffer.cleared") < types.index("conversation.item.truncated")
@@ -332,45 +324,37 @@ async def test_barge_in_clears_the_line_at_once_and_truncates_the_answer_to_what
 async def test_output_audio_buffer_clear_from_the_sideband_clears_the_line(
     server: LiveServer, notices: Notices
 ) -> None:
-    async with caller(server) as phone:
-        call_id = (await notices.next())["data"]["call_id"]
-        async with await sideband(server, call_id) as app:
-            await next_event(app, "session.created")
-            await app.send(
-                '{"type":"session.update","session":{"type":"realtime","audio":{"input":{"turn_detection":null}}}}'
-            )
-            started = await start_the_long_answer(app)
-            await asyncio.sleep(0.5)
-            await app.send('{"type":"output_audio_buffer.clear"}')
-            cleared = await next_event(app, "output_audio_buffer.cleared")
-            truncated = await next_event(app, "conversation.item.truncated")
-            played = len(phone.played)
-            await asyncio.sleep(0.3)
+    async with answered(server, notices) as (phone, app, _):
+        await app.send(
+            '{"type":"session.update","session":{"type":"realtime","audio":{"input":{"turn_detection":null}}}}'
+        )
+        started = await start_the_long_answer(app)
+        await asyncio.sleep(0.5)
+        await app.send('{"type":"output_audio_buffer.clear"}')
+        cleared = await next_event(app, "output_audio_buffer.cleared")
+        truncated = await next_event(app, "conversation.item.truncated")
+        played = len(phone.played)
+        await asyncio.sleep(0.3)
     assert cleared["response_id"] == started["response_id"]
     assert 400 < truncated["audio_end_ms"] < 900
     assert len(phone.played) == played  # nothing more was played after the clear
 
 
 async def test_dtmf_digits_reach_the_sideband(server: LiveServer, notices: Notices) -> None:
-    async with caller(server) as phone:
-        call_id = (await notices.next())["data"]["call_id"]
-        async with await sideband(server, call_id) as app:
-            await next_event(app, "session.created")
-            await phone.press("5")
-            await phone.press("#")
-            first = await next_event(app, "input_audio_buffer.dtmf_event_received")
-            second = await next_event(app, "input_audio_buffer.dtmf_event_received")
+    async with answered(server, notices) as (phone, app, _):
+        await phone.press("5")
+        await phone.press("#")
+        first = await next_event(app, "input_audio_buffer.dtmf_event_received")
+        second = await next_event(app, "input_audio_buffer.dtmf_event_received")
     assert (first["event"], second["event"]) == ("5", "#")
     assert abs(first["received_at"] - time.time()) < 10
 
 
 async def test_a_profile_gives_the_call_its_session(server: LiveServer, notices: Notices) -> None:
-    async with caller(server, profile="concierge"):
-        call_id = (await notices.next())["data"]["call_id"]
-        async with await sideband(server, call_id) as app:
-            created = await next_event(app, "session.created")
-    assert created["session"]["instructions"] == "You are the hotel concierge."
-    assert created["session"]["audio"]["output"] == {"format": {"type": "audio/pcmu"}, "voice": "coral", "speed": 1.0}
+    async with answered(server, notices, profile="concierge") as (_, _, created):
+        session = created["session"]
+    assert session["instructions"] == "You are the hotel concierge."
+    assert session["audio"]["output"] == {"format": {"type": "audio/pcmu"}, "voice": "coral", "speed": 1.0}
 
 
 async def test_an_unknown_profile_closes_the_stream(server: LiveServer, http: httpx.AsyncClient) -> None:
@@ -416,18 +400,15 @@ async def test_bad_messages_are_logged_and_ignored(
     server: LiveServer, notices: Notices, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, "realtalk.transports.phone.call")
-    async with caller(server) as phone:
-        call_id = (await notices.next())["data"]["call_id"]
-        async with await sideband(server, call_id) as app:
-            await next_event(app, "session.created")
-            await phone.send_raw("this is not JSON")
-            await phone.send_raw("[1, 2]")
-            await phone.send({"event": "ringing", "streamSid": STREAM_SID})
-            await phone.send({"event": "media", "streamSid": STREAM_SID, "media": {"payload": "%%%"}})
-            await phone.send({"event": "mark", "streamSid": STREAM_SID, "mark": {}})
-            await phone.send({"event": "mark", "streamSid": STREAM_SID, "mark": {"name": "not-ours"}})
-            await app.send('{"type":"response.create"}')
-            stopped = await next_event(app, "output_audio_buffer.stopped")
+    async with answered(server, notices) as (phone, app, _):
+        await phone.send_raw("this is not JSON")
+        await phone.send_raw("[1, 2]")
+        await phone.send({"event": "ringing", "streamSid": STREAM_SID})
+        await phone.send({"event": "media", "streamSid": STREAM_SID, "media": {"payload": "%%%"}})
+        await phone.send({"event": "mark", "streamSid": STREAM_SID, "mark": {}})
+        await phone.send({"event": "mark", "streamSid": STREAM_SID, "mark": {"name": "not-ours"}})
+        await app.send('{"type":"response.create"}')
+        stopped = await next_event(app, "output_audio_buffer.stopped")
     assert stopped["type"] == "output_audio_buffer.stopped"  # the call went on
     ignored = [r.getMessage() for r in caplog.records if "ignored a twilio message" in r.getMessage()]
     assert len(ignored) == 5, ignored

@@ -13,23 +13,16 @@ from realtalk.transports.phone.player import PhonePlayer
 from realtalk.transports.phone.twilio import TWILIO
 from tests.signals import tone
 from tests.test_speaker import Listener, delta, response
+from tests.virtual_clock import VirtualClock
 
 ULAW = FORMATS["g711_ulaw"]
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def player() -> tuple[PhonePlayer, list[dict[str, Any]], Listener, Clock]:
+def player() -> tuple[PhonePlayer, list[dict[str, Any]], Listener, VirtualClock]:
     sent: list[dict[str, Any]] = []
-    listener, clock = Listener(), Clock()
+    listener, clock = Listener(), VirtualClock()
     line = Line(TWILIO, "MZ1", sent.append)
-    return PhonePlayer(listener.emit, listener.announce, line, clock), sent, listener, clock
+    return PhonePlayer(listener.emit, listener.announce, line, clock.now), sent, listener, clock
 
 
 def ulaw_ms(ms: int) -> bytes:
@@ -69,9 +62,9 @@ async def test_clear_says_what_was_heard_by_the_marks_and_the_time_since_the_las
     phone, sent, listener, clock = player()
     phone.response_created(response("r1", "g711_ulaw"))
     phone.audio(delta("r1", ulaw_ms(1000)))
-    clock.now += 0.3
+    clock.advance(0.3)
     phone.played("2")  # 200 ms played by now (the network kept 100 ms in flight)
-    clock.now += 0.035
+    clock.advance(0.035)
     heard = await phone.clear()
     assert heard == Heard("r1", "item_a", 0, 235)
     assert sent[-1] == {"event": "clear", "streamSid": "MZ1"}
@@ -85,7 +78,7 @@ async def test_a_chunk_not_yet_echoed_counts_no_longer_than_it_lasts() -> None:
     phone, _, _, clock = player()
     phone.response_created(response("r1", "g711_ulaw"))
     phone.audio(delta("r1", ulaw_ms(150)))
-    clock.now += 5.0  # the carrier is late with its marks
+    clock.advance(5.0)  # the carrier is late with its marks
     assert await phone.clear() == Heard("r1", "item_a", 0, 100)
 
 

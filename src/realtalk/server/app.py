@@ -35,7 +35,7 @@ from realtalk.server.body_limits import BodyLimits
 from realtalk.server.call_webhook import CallWebhook
 from realtalk.server.calls import CallRegistry, add_call_routes
 from realtalk.server.drain import Drain, DrainGate
-from realtalk.server.errors import InternalErrors, error_response, protocol_error_response, refusal_status
+from realtalk.server.errors import InternalErrors, ServerBusy, error_response, protocol_error_response, refusal_status
 from realtalk.server.errors import deny_websocket as _deny
 from realtalk.server.json_body import json_object
 from realtalk.server.openai_api import add_openai_routes
@@ -234,17 +234,10 @@ def create_app(
         try:
             principal = await auth.for_session(token)
             config = initial_config(principal, websocket.query_params, settings)
+            if registry.full():
+                raise ServerBusy()
         except ProtocolError as exc:
             await _deny(websocket, exc, refusal_status(exc))
-            return
-        if registry.full():
-            await _deny(
-                websocket,
-                ProtocolError(
-                    "The server is at its session capacity; try again later.", code="server_busy", type="server_error"
-                ),
-                503,
-            )
             return
         dialect = select_dialect(websocket.headers, offered)
         session = new_session(config, "websocket", dialect.name)

@@ -14,9 +14,8 @@ import asyncio
 import hmac
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request
@@ -24,7 +23,6 @@ from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from realtalk.config import Settings
-from realtalk.protocol import events as ev
 from realtalk.protocol import ids
 from realtalk.protocol.beta import BetaDialect
 from realtalk.protocol.config import SessionConfig
@@ -33,12 +31,18 @@ from realtalk.protocol.ga import GADialect
 from realtalk.protocol.ga import rest as ga_rest
 from realtalk.protocol.wire import Dialect
 from realtalk.server.auth import Authenticator, AuthError, bearer_token
-from realtalk.server.errors import NotFound, SharedStateUnavailable, error_response, protocol_error_response
+from realtalk.server.errors import (
+    NotFound,
+    ServerBusy,
+    SharedStateUnavailable,
+    error_response,
+    protocol_error_response,
+)
 from realtalk.server.session_defaults import initial_config, session_defaults
 from realtalk.server.sessions import SessionFactory, SessionRegistry
 from realtalk.server.shared.call_relay import RedisCallRoutes, RemoteCall, RemoteSideband
 from realtalk.server.shared.rate_limit import KeyRateLimit
-from realtalk.session.session import RealtimeSession
+from realtalk.transports.live_call import LiveCall
 from realtalk.transports.webrtc.call import WebRTCCall
 from realtalk.transports.webrtc.ice import IceSettings
 from realtalk.transports.webrtc.sdp import Offer
@@ -47,20 +51,7 @@ log = logging.getLogger(__name__)
 SIP_ONLY = "accept", "reject", "refer"
 
 
-class Call(Protocol):
-    """What the registry, hangup and the sideband need of a call, whatever carries it (WebRTC, a phone line)."""
-
-    id: str
-    session: RealtimeSession
-    ended: asyncio.Event
-
-    def end(self, reason: str) -> None: ...
-
-    async def run(self) -> None: ...
-
-    def listen_in(self, listener: ev.Emit) -> Callable[[], None]: ...
-
-    async def restart(self) -> None: ...
+Call = LiveCall[Any]  # what the registry, hangup and the sideband hold, whatever carries it (WebRTC, a phone line)
 
 
 @dataclass
@@ -154,9 +145,7 @@ def add_call_routes(
     async def open_call(config: SessionConfig, offer: Offer, token: str | None, dialect: Dialect) -> Response:
         """Answer the offer with a new call on a new session; 201, the SDP answer and the call's URL."""
         if sessions.full():
-            return error_response(
-                503, "The server is at its session capacity; try again later.", type="server_error", code="server_busy"
-            )
+            raise ServerBusy()
         owner = (await auth.for_session(token)).key_id  # the key the call counts against (checked already)
         await rate.charge(owner)
         session = new_session(config, "webrtc", dialect.name)

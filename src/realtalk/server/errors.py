@@ -57,6 +57,15 @@ class SharedStateUnavailable(ProtocolError):
         )
 
 
+class ServerBusy(ProtocolError):
+    """Every session this server may hold is taken (`--max-connections`): 503, and the client may retry later."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The server is at its session capacity; try again later.", code="server_busy", type="server_error"
+        )
+
+
 def refusal_status(exc: ProtocolError, default: int = 400) -> int:
     """The HTTP status a refusal gets when it is not an ordinary bad request."""
     if isinstance(exc, AuthError):
@@ -65,7 +74,7 @@ def refusal_status(exc: ProtocolError, default: int = 400) -> int:
         return 404
     if isinstance(exc, TooManyRequests):
         return 429
-    if isinstance(exc, SharedStateUnavailable):
+    if isinstance(exc, SharedStateUnavailable | ServerBusy):
         return 503
     return default
 

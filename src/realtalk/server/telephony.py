@@ -30,7 +30,7 @@ from realtalk.protocol.errors import ProtocolError
 from realtalk.server.call_webhook import CallWebhook
 from realtalk.server.calls import CallRegistry
 from realtalk.server.carrier_auth import Unsigned, public_url, require_telnyx, require_twilio
-from realtalk.server.errors import deny_websocket, error_response, protocol_error_response
+from realtalk.server.errors import ServerBusy, deny_websocket, error_response, protocol_error_response, refusal_status
 from realtalk.server.phone_profiles import PhoneProfiles, UnknownProfile
 from realtalk.server.sessions import SessionFactory, SessionRegistry
 from realtalk.transports.phone.call import PhoneCall, read_start
@@ -93,12 +93,10 @@ def add_telephony_routes(
         try:
             check()
             if sessions.full():
-                raise ProtocolError(
-                    "The server is at its session capacity; try again later.", code="server_busy", type="server_error"
-                )
+                raise ServerBusy()
         except ProtocolError as exc:
             log.warning("%s stream refused: %s", carrier.name, exc.message)
-            await deny_websocket(websocket, exc, 403 if isinstance(exc, Unsigned) else 503)
+            await deny_websocket(websocket, exc, 403 if isinstance(exc, Unsigned) else refusal_status(exc))
             return
         await websocket.accept()
         try:

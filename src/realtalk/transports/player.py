@@ -44,14 +44,14 @@ class Part:
     content_index: int
     format: AudioFormat
     rate: int  # of `played_samples`: the rate the player plays at
-    resampler: Resampler | None  # None when the part's format is at the player's rate already
+    resampler: Resampler  # from the part's format's rate (a pass-through if it is the player's)
     received_ms: float = 0.0
     played_samples: int = 0
 
     def samples(self, audio: bytes, last: bool) -> Int16Array:
         """`audio` (in the part's format) decoded at the player's rate; `last` flushes the resampler."""
         decoded = self.format.decode(audio) if audio else _NOTHING
-        return self.resampler.process(decoded, last=last) if self.resampler is not None else decoded
+        return self.resampler.process(decoded, last=last)
 
     def heard(self) -> Heard:
         played_ms = min(self.played_samples * 1000 / self.rate, self.received_ms)
@@ -88,9 +88,8 @@ class Player(ABC):
         key = (delta.item_id, delta.content_index)
         part = self._parts.get(key)
         if part is None:
-            fmt, rate = answer.format, self._rate
-            resampler = Resampler(fmt.sample_rate, rate) if fmt.sample_rate != rate else None
-            part = Part(delta.response_id, delta.item_id, delta.content_index, fmt, rate, resampler)
+            resampler = Resampler(answer.format.sample_rate, self._rate)
+            part = Part(delta.response_id, delta.item_id, delta.content_index, answer.format, self._rate, resampler)
             self._parts[key] = part
         part.received_ms += part.format.duration_ms(len(delta.delta))
         self._queue(part, delta.delta, last=False)

@@ -6,9 +6,9 @@
             ── dtmf ─▶ `input_audio_buffer.dtmf_event_received`, to the sideband
 
 The carrier's `start` has been read before the call exists (it names the profile); the call then lives
-until the carrier stops the stream or its socket goes away, a hangup, or the session's expiry, and
-frees everything as every call does (`LiveCall`). A message the bridge cannot use is logged and
-ignored: one bad message never ends a call.
+until the carrier stops the stream, its socket goes away or it stops reading (`OUTBOX_MESSAGES`), a
+hangup, or the session's expiry, and frees everything as every call does (`LiveCall`). A message the
+bridge cannot use is logged and ignored: one bad message never ends a call.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import orjson
+from starlette.types import Message
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from realtalk.audio.formats import FORMATS, Resampler
+from realtalk.audio.formats import FORMATS, AudioEncoder
 from realtalk.protocol import events as ev
 from realtalk.protocol.wire import dumps
 from realtalk.session.session import RealtimeSession
@@ -44,25 +45,25 @@ from realtalk.transports.phone.player import ULAW, PhonePlayer
 
 log = logging.getLogger(__name__)
 LOGGED_BAD_MESSAGES = 10  # per call; a carrier (or an impostor) sending garbage cannot flood the log
+# Messages for the carrier not yet written to its socket: a media and a mark per 100 ms of answer, so
+# ~13 minutes of audio. A carrier that takes nothing while keeping its socket open fills it, and its
+# call ends rather than growing the queue for the whole session.
+OUTBOX_MESSAGES = 16384
 
 
 class _IntoSession:
     """The caller's μ-law in the session's input format: as it is for `g711_ulaw` (bit-exact), else decoded
-    and resampled (a sideband may change the format with `session.update`)."""
+    and encoded anew, resampled from 8 kHz (a sideband may change the format with `session.update`)."""
 
     def __init__(self) -> None:
-        self._format: str | None = None
-        self._resampler: Resampler | None = None
+        self._encoder: AudioEncoder | None = None
 
     def convert(self, ulaw: bytes, format_name: str) -> bytes:
         if format_name == "g711_ulaw":
             return ulaw
-        fmt = FORMATS[format_name]
-        if format_name != self._format:
-            self._format = format_name
-            self._resampler = Resampler(SAMPLE_RATE, fmt.sample_rate) if fmt.sample_rate != SAMPLE_RATE else None
-        samples = ULAW.decode(ulaw)
-        return fmt.encode(self._resampler.process(samples) if self._resampler is not None else samples)
+        if self._encoder is None or self._encoder.format.name != format_name:
+            self._encoder = AudioEncoder(SAMPLE_RATE, FORMATS[format_name])
+        return self._encoder.encode(ULAW.decode(ulaw))
 
 
 class PhoneCall(LiveCall[PhonePlayer]):
@@ -75,8 +76,8 @@ class PhoneCall(LiveCall[PhonePlayer]):
         start: StreamStart,
         clock: Callable[[], float],
     ) -> None:
-        self._outbox: asyncio.Queue[str] = asyncio.Queue()
-        line = Line(carrier, start.stream_id, lambda message: self._outbox.put_nowait(dumps(message)))
+        self._outbox: asyncio.Queue[str] = asyncio.Queue(OUTBOX_MESSAGES)
+        line = Line(carrier, start.stream_id, self._send_line)
         super().__init__(call_id, session, lambda emit, announce: PhonePlayer(emit, announce, line, clock))
         self.carrier = carrier
         self._websocket = websocket
@@ -108,7 +109,7 @@ class PhoneCall(LiveCall[PhonePlayer]):
                 self.end("the carrier's stream closed")
                 return
             try:
-                inbound = self.carrier.parse(_json(message.get("text") or message.get("bytes") or b""))
+                inbound = self.carrier.parse(_json(message))
             except BadMessage as exc:
                 self._ignore(str(exc))
                 continue
@@ -133,6 +134,13 @@ class PhoneCall(LiveCall[PhonePlayer]):
             more = " (no more are logged for this call)" if self._bad_messages == LOGGED_BAD_MESSAGES else ""
             log.warning("call %s: ignored a %s message: %s%s", self.id, self.carrier.name, why, more)
 
+    def _send_line(self, message: dict[str, Any]) -> None:
+        """To the carrier, through the writer; one that stopped reading (its socket still open) ends the call."""
+        try:
+            self._outbox.put_nowait(dumps(message))
+        except asyncio.QueueFull:
+            self.end("the carrier stopped reading")
+
     async def _write(self) -> None:
         while True:
             text = await self._outbox.get()
@@ -150,16 +158,17 @@ async def read_start(websocket: WebSocket, carrier: Carrier) -> StreamStart:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
             raise WebSocketDisconnect(message.get("code", 1000))
-        inbound = carrier.parse(_json(message.get("text") or message.get("bytes") or b""))
+        inbound = carrier.parse(_json(message))
         if isinstance(inbound, StreamStart):
             return inbound
         if inbound is not None:
             raise BadMessage(f"{type(inbound).__name__} before 'start'")
 
 
-def _json(frame: str | bytes) -> dict[str, Any]:
+def _json(message: Message) -> dict[str, Any]:
+    """The JSON object a text or binary WebSocket message carries; `BadMessage` if it carries none."""
     try:
-        data = orjson.loads(frame)
+        data = orjson.loads(message.get("text") or message.get("bytes") or b"")
     except orjson.JSONDecodeError as exc:
         raise BadMessage(f"not JSON: {exc}") from None
     if not isinstance(data, dict):
