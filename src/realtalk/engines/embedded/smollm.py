@@ -57,7 +57,7 @@ from realtalk.engines.embedded.count_cache import CountCache
 from realtalk.engines.embedded.model_files import ModelFileError
 from realtalk.engines.embedded.packages import ModelInfo, located, package_dir
 from realtalk.engines.embedded.tool_arguments import grounded
-from realtalk.engines.embedded.tool_json import ToolReplyParser, reply_schema, tool_instructions
+from realtalk.engines.embedded.tool_json import ToolReplyParser, offered_tools, reply_schema, tool_instructions
 from realtalk.engines.embedded.tool_routing import last_said, routed_choice
 
 GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -376,7 +376,8 @@ class SmolLM:
         tools, choice = request.tools, request.tool_choice
         if self._packaged:
             choice = routed_choice(request.messages, tools, choice)
-            tools = [grounded(tool, last_said(request.messages)) for tool in tools]
+            said = last_said(request.messages)
+            tools = [grounded(tool, said) for tool in offered_tools(tools, choice)]
         schema = reply_schema(tools, choice)
         messages = [_message(m) for m in request.messages]
         if schema is None:
@@ -387,8 +388,7 @@ class SmolLM:
                 summary = request.messages[-1].role == "tool"  # the end only: what `_count`'s probe keeps
                 messages[at:at] = [*PRIMING, *(TOOL_RESULT_PRIMING if summary else ())]
         else:
-            offered = [t for t in tools if choice.mode != "function" or t.name == choice.name]
-            guide = tool_instructions(offered, choice)
+            guide = tool_instructions(offered_tools(tools, choice), choice)
             if messages and messages[0]["role"] == "system":
                 messages[0] = {"role": "system", "content": messages[0]["content"] + "\n\n" + guide}
             else:
