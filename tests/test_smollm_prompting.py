@@ -14,6 +14,7 @@ from realtalk.engines.embedded.smollm import (
     GGUF,
     PRIMING,
     TOOL_RESULT_PRIMING,
+    _ends,
     _is_packaged,
     _message,
     sampling_temperature,
@@ -57,3 +58,38 @@ def test_a_gguf_of_the_users_own_needs_no_packaged_model(monkeypatch: pytest.Mon
 
     monkeypatch.setattr(smollm, "package_dir", missing)
     assert _is_packaged(tmp_path / "own.gguf") is False
+
+
+def test_the_token_count_probe_keeps_the_users_last_message_that_routes_a_tool_result() -> None:
+    call = ToolCall("call_1", "get_time", '{"city": "Tokyo"}')
+    conversation = [
+        ChatMessage("system", "Be brief."),
+        ChatMessage("user", "Hello."),
+        ChatMessage("assistant", "Hi."),
+        ChatMessage("user", "What time is it in Tokyo?"),
+        ChatMessage("assistant", "", (call,)),
+        ChatMessage("tool", '{"time": "14:05"}', tool_call_id="call_1"),
+    ]
+    assert _ends(conversation) == [0, 3, 5]
+
+
+def test_the_token_count_probe_keeps_the_users_last_message_before_a_trailing_system_message() -> None:
+    conversation = [
+        ChatMessage("system", "Be brief."),
+        ChatMessage("user", "Hello."),
+        ChatMessage("assistant", "Hi."),
+        ChatMessage("user", "Turn on the lights."),
+        ChatMessage("system", "The user is in the kitchen."),
+    ]
+    assert _ends(conversation) == [0, 3, 4]
+
+
+def test_the_token_count_probe_keeps_the_end_from_the_last_message_not_the_assistants() -> None:
+    conversation = [
+        ChatMessage("user", "Hello."),
+        ChatMessage("assistant", "Hi."),
+        ChatMessage("user", "Tell me a story."),
+        ChatMessage("assistant", "Once"),
+        ChatMessage("assistant", "upon a time"),
+    ]
+    assert _ends(conversation) == [0, 2, 3, 4]

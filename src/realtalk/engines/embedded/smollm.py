@@ -296,10 +296,11 @@ class SmolLM:
         """Each message alone, then the overhead from a probe holding only the messages it depends on.
 
         What the engine adds (the default or priming messages, the tool guide in the system message, the
-        answer's header) depends only on the first message and the end of the conversation, so a request
-        made of just those costs the same overhead as the whole one, and the long middle is never rendered
-        twice. The end kept is the last message that is not the assistant's and all after it: llama.cpp
-        treats trailing assistant messages specially, so the probe must end as the request does.
+        answer's header) depends only on the first message, the end of the conversation and, for the
+        packaged model, the user's last message (which picks the tool, or words), so a request made of just
+        those costs the same overhead as the whole one, and the long middle is never rendered twice. The
+        end kept is the last message that is not the assistant's and all after it: llama.cpp treats
+        trailing assistant messages specially, so the probe must end as the request does.
         """
         per_message = self._message_tokens(request.messages)
         ends = _ends(request.messages)
@@ -454,9 +455,11 @@ def _message(message: ChatMessage) -> dict[str, Any]:
 
 
 def _ends(messages: Sequence[ChatMessage]) -> list[int]:
-    """The indices of the first message and of the conversation's end (see `SmolLM._count`)."""
+    """The indices of the messages the engine's additions depend on: the first, the user's last (the
+    packaged model is routed by it) and the conversation's end (see `SmolLM._count`)."""
     last = next((i for i in range(len(messages) - 1, 0, -1) if messages[i].role != "assistant"), 1)
-    return sorted({0, *range(last, len(messages))}) if messages else []
+    user = next((i for i in range(len(messages) - 1, -1, -1) if messages[i].role == "user"), 0)
+    return sorted({0, user, *range(last, len(messages))}) if messages else []
 
 
 def _key(message: ChatMessage) -> tuple[str, str]:
