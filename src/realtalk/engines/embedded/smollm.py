@@ -263,7 +263,7 @@ class SmolLM:
         count, answered = await asyncio.gather(self.count_tokens(request), asyncio.to_thread(self._tokens, answer))
         if request.max_output_tokens is not None and answered > request.max_output_tokens:
             return None  # the model answers, and is cut where the limit says
-        return TextDelta(answer), Completion("stop", sum(count.per_message) + count.overhead, answered)
+        return TextDelta(answer), Completion("stop", count.total, answered)
 
     @contextmanager
     def _slot(self, messages: list[dict[str, Any]]) -> Iterator[int]:
