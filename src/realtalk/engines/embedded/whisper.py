@@ -26,6 +26,7 @@ import numpy as np
 from realtalk.engines.base import Samples, Segment, TranscriptDelta, TranscriptEvent, TranscriptFinal
 from realtalk.engines.embedded.model_files import ModelFileError, whisper_dir
 from realtalk.engines.embedded.packages import ModelInfo, join_parts, located, package_dir
+from realtalk.text.language_names import NAMES
 
 SAMPLE_RATE = 16_000
 AUTO = "auto"
@@ -106,7 +107,6 @@ class WhisperSTT:
         self, model_dir: Path, threads: int = 2, workers: int = 1, language: str = AUTO, beam_size: int = 1
     ) -> None:
         from faster_whisper import WhisperModel  # heavy: imported with the first model
-        from faster_whisper.tokenizer import _LANGUAGE_CODES
 
         logging.getLogger("faster_whisper").setLevel(logging.WARNING)  # it logs every utterance at INFO
         self.model_dir = model_dir
@@ -120,7 +120,7 @@ class WhisperSTT:
         )
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="whisper")
         self.multilingual = bool(self._model.model.is_multilingual)
-        self._languages = frozenset(_LANGUAGE_CODES) if self.multilingual else frozenset({"en"})
+        self._languages = frozenset(NAMES) if self.multilingual else frozenset({"en"})
         self.beam_size = beam_size
         self.language = language
         if language != AUTO:
