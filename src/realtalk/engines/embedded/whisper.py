@@ -143,7 +143,7 @@ class WhisperSTT:
         """
         if language is not None:
             self._check(language, "input_audio_transcription.language")
-        heard = language or self.language
+        asked = language or self.language
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[tuple[Segment, list[tuple[str, float]]] | BaseException | _Decoded] = asyncio.Queue()
 
@@ -151,7 +151,7 @@ class WhisperSTT:
             try:
                 segments, info = self._model.transcribe(
                     audio.astype(np.float32) / 32768.0,
-                    language=None if heard == AUTO else heard,  # None: detected (English for a .en model)
+                    language=None if asked == AUTO else asked,  # None: detected (English for a .en model)
                     initial_prompt=prompt or None,
                     beam_size=self.beam_size,
                     word_timestamps=True,
