@@ -23,7 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
-from realtalk.engines.base import Samples, Segment, TranscriptDelta, TranscriptEvent, TranscriptFinal
+from realtalk.engines.base import (
+    Samples,
+    Segment,
+    TranscriptDelta,
+    TranscriptEvent,
+    TranscriptFinal,
+    UnsupportedLanguage,
+)
 from realtalk.engines.embedded.model_files import ModelFileError, whisper_dir
 from realtalk.engines.embedded.packages import ModelInfo, join_parts, located, package_dir
 from realtalk.text.language_names import NAMES
@@ -130,8 +137,8 @@ class WhisperSTT:
         if language in self._languages:
             return
         if not self.multilingual:
-            raise ValueError(f"{setting}: this Whisper model understands English only, not '{language}'")
-        raise ValueError(f"{setting}: Whisper does not know the language '{language}'")
+            raise UnsupportedLanguage(setting, f"this Whisper model understands English only, not '{language}'")
+        raise UnsupportedLanguage(setting, f"Whisper does not know the language '{language}'")
 
     async def transcribe(
         self, audio: Samples, *, language: str | None, prompt: str | None
