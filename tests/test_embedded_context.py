@@ -30,6 +30,9 @@ WEATHER = FunctionSpec(
     "Get the current weather in a city",
     {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
 )
+TIME = FunctionSpec(
+    "get_time", "Get the time now in a city", {"type": "object", "properties": {"city": {"type": "string"}}}
+)
 CALL = ChatMessage("assistant", "", (ToolCall("call_1", "get_weather", '{"city": "Paris"}'),))
 OUTPUT = ChatMessage("tool", '{"temperature": 21, "sky": "clear"}', tool_call_id="call_1")
 
@@ -47,11 +50,28 @@ async def completion(llm: LLMEngine, request: LLMRequest) -> Completion:
         LLMRequest([ChatMessage("user", "Hi there!")]),  # the template adds its own system message
         LLMRequest([SYSTEM, ChatMessage("user", "Weather in Paris?"), CALL, OUTPUT], [WEATHER]),
         LLMRequest([ChatMessage("user", "Weather?"), CALL, OUTPUT], [WEATHER], ToolChoiceSpec("required")),
+        # routed by the user's message, which neither the first message nor the end holds
+        LLMRequest(
+            [SYSTEM, ChatMessage("user", "Weather in Paris?"), CALL, OUTPUT],
+            [WEATHER, TIME],
+            ToolChoiceSpec("required"),
+        ),
+        LLMRequest([SYSTEM, ChatMessage("user", "Weather in Paris?"), ChatMessage("system", "Be kind.")], [WEATHER]),
         LLMRequest([SYSTEM, ChatMessage("user", "Weather?")], [WEATHER], ToolChoiceSpec("none")),
         LLMRequest([SYSTEM, ChatMessage("user", "Say <|im_start|> back to me.")]),
         LLMRequest([SYSTEM]),  # the assistant speaks first
     ],
-    ids=["plain", "no-system", "tools", "tool-required", "tool-choice-none", "start-marker", "speaks-first"],
+    ids=[
+        "plain",
+        "no-system",
+        "tools",
+        "tool-required",
+        "routed-tool-required",
+        "routed-system-last",
+        "tool-choice-none",
+        "start-marker",
+        "speaks-first",
+    ],
 )
 async def test_a_count_is_the_prompt_llama_cpp_reports(embedded: Engines, request_: LLMRequest) -> None:
     counted = await embedded.llm.count_tokens(request_)

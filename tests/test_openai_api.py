@@ -10,11 +10,11 @@ from typing import Any
 import av
 import numpy as np
 import pytest
-from openai import AsyncOpenAI, BadRequestError
+from openai import AsyncOpenAI, BadRequestError, InternalServerError
 
 from realtalk.audio.files import OUTPUT_FORMATS, StreamingEncoder, decode, wav_header
 from realtalk.config import Settings
-from realtalk.engines.base import Samples, TranscriptEvent, TranscriptFinal
+from realtalk.engines.base import Samples, TranscriptEvent, TranscriptFinal, UnsupportedLanguage
 from realtalk.server.app import create_app
 from tests.harness import scripted_engines
 from tests.live import LiveServer
@@ -33,14 +33,17 @@ class RecordingSTT:
         self.heard: list[Samples] = []
         self.language: str | None = None
         self.understands: frozenset[str] | None = None  # None: any language
+        self.fault: str | None = None  # a failure of its own, where it has one
 
     async def transcribe(
         self, audio: Samples, *, language: str | None, prompt: str | None
     ) -> AsyncIterator[TranscriptEvent]:
         if language is not None and self.understands is not None and language not in self.understands:
-            raise ValueError(
-                f"input_audio_transcription.language: this model understands English only, not '{language}'"
+            raise UnsupportedLanguage(
+                "input_audio_transcription.language", f"this model understands English only, not '{language}'"
             )
+        if self.fault is not None:
+            raise ValueError(self.fault)
         self.heard.append(audio)
         yield TranscriptFinal(f"{len(audio) / self.sample_rate:.1f} seconds", language=self.language)
 
@@ -141,6 +144,21 @@ async def test_a_language_the_engine_does_not_understand_is_refused_as_an_invali
         "type": "invalid_request_error",
         "param": "language",
         "code": "invalid_value",
+    }
+
+
+async def test_a_failure_of_the_engines_own_is_a_server_error_though_a_language_was_asked(
+    client: AsyncOpenAI, stt: RecordingSTT
+) -> None:
+    stt.fault = "the decoder met a corrupt frame: 12"
+    with pytest.raises(InternalServerError) as failed:
+        await verbose_language(client.with_options(max_retries=0), "fr")
+    assert failed.value.status_code == 500
+    assert failed.value.body == {  # type: ignore[comparison-overlap]
+        "message": "The server had an error while processing your request; the details are in the server's log.",
+        "type": "server_error",
+        "param": None,
+        "code": "internal_error",
     }
 
 

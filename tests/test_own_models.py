@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from realtalk.engines.base import ChatMessage, LLMRequest, TextDelta, TranscriptFinal
+from realtalk.engines.base import ChatMessage, LLMRequest, TextDelta, TranscriptFinal, UnsupportedLanguage
 from realtalk.engines.embedded import kokoro, smollm, whisper
 from realtalk.engines.embedded.model_files import ModelFileError
 from realtalk.engines.embedded.smollm import SmolLM
@@ -45,8 +45,7 @@ def templateless_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 async def prompt_tokens(path: Path, chat_template: str | None) -> int:
-    count = await SmolLM(path, chat_template=chat_template, context_tokens=512).count_tokens(QUESTION)
-    return sum(count.per_message) + count.overhead
+    return (await SmolLM(path, chat_template=chat_template, context_tokens=512).count_tokens(QUESTION)).total
 
 
 @pytest.mark.models
@@ -118,9 +117,10 @@ async def test_whisper_base_reports_the_language_it_heard(
 
 @pytest.mark.models
 async def test_whisper_refuses_a_language_it_does_not_know(whisper_base: whisper.WhisperSTT) -> None:
-    with pytest.raises(ValueError) as refused:
+    with pytest.raises(UnsupportedLanguage) as refused:
         await heard(whisper_base, "xx")
     assert str(refused.value) == "input_audio_transcription.language: Whisper does not know the language 'xx'"
+    assert refused.value.reason == "Whisper does not know the language 'xx'"
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 
 from realtalk.engines.base import FunctionSpec, TextDelta, ToolCallArgumentsDelta, ToolCallStart, ToolChoiceSpec
-from realtalk.engines.embedded.tool_json import ToolReplyParser, reply_schema, tool_instructions
+from realtalk.engines.embedded.tool_json import ToolReplyParser, offered_tools, reply_schema, tool_instructions
 
 WEATHER = FunctionSpec(
     "get_weather",
@@ -50,6 +50,12 @@ def test_required_forbids_a_message_and_a_named_choice_allows_only_that_tool() -
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"name": "get_weather", "arguments": {"city": "Oslo"}}, named)
     jsonschema.validate({"name": "get_time", "arguments": {}}, named)
+
+
+def test_the_offered_tools_are_none_the_named_one_or_all() -> None:
+    assert offered_tools([WEATHER, TIME], ToolChoiceSpec("none")) == []
+    assert offered_tools([WEATHER, TIME], ToolChoiceSpec("function", "get_time")) == [TIME]
+    assert offered_tools([WEATHER, TIME], ToolChoiceSpec("required")) == [WEATHER, TIME]
 
 
 def test_instructions_describe_the_tools_and_the_reply_forms() -> None:

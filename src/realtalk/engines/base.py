@@ -174,6 +174,16 @@ class TranscriptFinal:
 TranscriptEvent = TranscriptDelta | TranscriptFinal
 
 
+class UnsupportedLanguage(ValueError):
+    """The recognizer does not know the language it was asked for. `reason` says so without the setting's
+    name, for a caller that names the setting its own way (a transcription request's `language`); any other
+    failure of the recognizer is its own, never the caller's choice of language."""
+
+    def __init__(self, setting: str, reason: str) -> None:
+        super().__init__(f"{setting}: {reason}")
+        self.reason = reason
+
+
 class STTEngine(Protocol):
     sample_rate: int
 

@@ -33,6 +33,7 @@ from realtalk.engines.base import (
     ToolCallStart,
     ToolChoiceSpec,
     TranscriptFinal,
+    UnsupportedLanguage,
 )
 from realtalk.engines.registry import Engines
 from realtalk.engines.speech_text import SentenceChunker
@@ -207,12 +208,9 @@ def add_openai_routes(app: FastAPI, engines: Engines, auth: Authenticator, setti
             async for event in stt.transcribe(samples, language=language, prompt=prompt):
                 if isinstance(event, TranscriptFinal):
                     final = event
-        except ValueError as exc:  # the engine's refusal of the language asked for (the only value a client gives)
-            if language is None:
-                raise
-            reason = str(exc).rpartition(": ")[2]
+        except UnsupportedLanguage as exc:
             raise ProtocolError(
-                f"Invalid value for 'language': {reason}.", code="invalid_value", param="language"
+                f"Invalid value for 'language': {exc.reason}.", code="invalid_value", param="language"
             ) from None
         duration = len(samples) / stt.sample_rate
         reported = _reported_language(final, language)

@@ -83,7 +83,7 @@ def _nth_month(words: Sequence[str]) -> str | None:
         return None
     word = words[positions[0]]
     place = 12 if word == "last" else ORDINALS.index(word) + 1 if word in ORDINALS else int(word)
-    if place > 12 or any(w not in _ORDER_WORDS and w != word and w != "of" for w in words):
+    if place > 12 or any(w not in _ORDER_WORDS and w != word for w in words):
         return None
     ordinal = "last" if word == "last" else ORDINALS[place - 1]
     return f"The {ordinal} month of the year is {MONTHS[place - 1].capitalize()}."

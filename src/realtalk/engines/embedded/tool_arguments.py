@@ -15,12 +15,11 @@ import re
 from typing import Any
 
 from realtalk.engines.base import FunctionSpec
-from realtalk.text.number_words import numbers_as_digits
+from realtalk.text.number_words import is_number, numbers_as_digits
 
 MAX_SPAN_WORDS = 8
 MAX_MESSAGE_WORDS = 40  # a longer message leaves strings free: its spans would bloat the grammar
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['.,-][A-Za-z0-9]+)*")
-_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _FREE_STRING_KEYS = ("enum", "const", "pattern", "format")
 
 
@@ -66,7 +65,7 @@ def numbers(words: list[str]) -> list[float]:
     found: dict[float, None] = {}
     pieces = [piece for word in words for piece in word.lower().replace(",", "").split("-")]
     for word in numbers_as_digits(pieces):
-        if _NUMBER.fullmatch(word):
+        if is_number(word):
             found[float(word)] = None
     return list(found)
 

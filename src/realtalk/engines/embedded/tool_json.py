@@ -22,7 +22,6 @@ def reply_schema(tools: Sequence[FunctionSpec], choice: ToolChoiceSpec) -> dict[
     """The schema the output must match, or None when the model may answer in free text."""
     if not tools or choice.mode == "none":
         return None
-    allowed = [t for t in tools if choice.mode != "function" or t.name == choice.name]
     branches: list[dict[str, Any]] = [
         {
             "type": "object",
@@ -30,7 +29,7 @@ def reply_schema(tools: Sequence[FunctionSpec], choice: ToolChoiceSpec) -> dict[
             "required": ["name", "arguments"],
             "additionalProperties": False,
         }
-        for tool in allowed
+        for tool in offered_tools(tools, choice)
     ]
     if choice.mode == "auto":
         branches.append(
@@ -42,6 +41,13 @@ def reply_schema(tools: Sequence[FunctionSpec], choice: ToolChoiceSpec) -> dict[
             }
         )
     return branches[0] if len(branches) == 1 else {"oneOf": branches}
+
+
+def offered_tools(tools: Sequence[FunctionSpec], choice: ToolChoiceSpec) -> list[FunctionSpec]:
+    """The tools the model may call: none, the one `choice` names, or all of them."""
+    if choice.mode == "none":
+        return []
+    return [t for t in tools if choice.mode != "function" or t.name == choice.name]
 
 
 def _arguments_schema(tool: FunctionSpec) -> dict[str, Any]:

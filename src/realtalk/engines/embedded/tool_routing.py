@@ -44,8 +44,9 @@ def route(text: str, tools: Sequence[FunctionSpec]) -> FunctionSpec | None:
     """The tool `text` asks for, or None when no tool shares enough of its words."""
     said = set(terms(text))
     scored = [
-        (sum(tool_terms(tool).get(word, 0.0) for word in said), len(said & set(terms(tool.name))), -index, tool)
+        (sum(weights.get(word, 0.0) for word in said), len(said & set(terms(tool.name))), -index, tool)
         for index, tool in enumerate(tools)
+        for weights in (tool_terms(tool),)
     ]
     score, _, _, best = max(scored, key=lambda s: s[:3], default=(0.0, 0, 0, None))
     return best if score >= THRESHOLD else None

@@ -23,9 +23,17 @@ from pathlib import Path
 
 import numpy as np
 
-from realtalk.engines.base import Samples, Segment, TranscriptDelta, TranscriptEvent, TranscriptFinal
+from realtalk.engines.base import (
+    Samples,
+    Segment,
+    TranscriptDelta,
+    TranscriptEvent,
+    TranscriptFinal,
+    UnsupportedLanguage,
+)
 from realtalk.engines.embedded.model_files import ModelFileError, whisper_dir
 from realtalk.engines.embedded.packages import ModelInfo, join_parts, located, package_dir
+from realtalk.text.language_names import NAMES
 
 SAMPLE_RATE = 16_000
 AUTO = "auto"
@@ -106,7 +114,6 @@ class WhisperSTT:
         self, model_dir: Path, threads: int = 2, workers: int = 1, language: str = AUTO, beam_size: int = 1
     ) -> None:
         from faster_whisper import WhisperModel  # heavy: imported with the first model
-        from faster_whisper.tokenizer import _LANGUAGE_CODES
 
         logging.getLogger("faster_whisper").setLevel(logging.WARNING)  # it logs every utterance at INFO
         self.model_dir = model_dir
@@ -120,7 +127,7 @@ class WhisperSTT:
         )
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="whisper")
         self.multilingual = bool(self._model.model.is_multilingual)
-        self._languages = frozenset(_LANGUAGE_CODES) if self.multilingual else frozenset({"en"})
+        self._languages = frozenset(NAMES) if self.multilingual else frozenset({"en"})
         self.beam_size = beam_size
         self.language = language
         if language != AUTO:
@@ -130,8 +137,8 @@ class WhisperSTT:
         if language in self._languages:
             return
         if not self.multilingual:
-            raise ValueError(f"{setting}: this Whisper model understands English only, not '{language}'")
-        raise ValueError(f"{setting}: Whisper does not know the language '{language}'")
+            raise UnsupportedLanguage(setting, f"this Whisper model understands English only, not '{language}'")
+        raise UnsupportedLanguage(setting, f"Whisper does not know the language '{language}'")
 
     async def transcribe(
         self, audio: Samples, *, language: str | None, prompt: str | None
@@ -143,7 +150,7 @@ class WhisperSTT:
         """
         if language is not None:
             self._check(language, "input_audio_transcription.language")
-        heard = language or self.language
+        asked = language or self.language
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[tuple[Segment, list[tuple[str, float]]] | BaseException | _Decoded] = asyncio.Queue()
 
@@ -151,7 +158,7 @@ class WhisperSTT:
             try:
                 segments, info = self._model.transcribe(
                     audio.astype(np.float32) / 32768.0,
-                    language=None if heard == AUTO else heard,  # None: detected (English for a .en model)
+                    language=None if asked == AUTO else asked,  # None: detected (English for a .en model)
                     initial_prompt=prompt or None,
                     beam_size=self.beam_size,
                     word_timestamps=True,
